@@ -1,0 +1,27 @@
+import type { AnyTask } from "../task/define_task.ts";
+
+/** A `tasks` entry of deno.json. */
+export interface DenoTaskEntry {
+  description: string;
+  command: string;
+}
+
+/** The deno.json `tasks` entries for a registry: each runs `mod.ts <id>` under its named permission set. */
+export function denoTaskEntries(tasks: readonly AnyTask[]): Record<string, DenoTaskEntry> {
+  const entries: Record<string, DenoTaskEntry> = {};
+  for (const task of tasks) {
+    entries[task.id] = {
+      description: task.summary,
+      command: `deno run -q -P=${task.permissions} mod.ts ${task.id}`,
+    };
+  }
+  return entries;
+}
+
+/** Tasks of deno.json that are not registry tasks (the test runner, the dashboard, benches). */
+export const extraDenoTasks: Record<string, DenoTaskEntry> = {
+  test: {
+    description: "Run the test suite (vitest) against real servers the suite starts itself",
+    command: "deno run -A npm:vitest@4.1.12 run",
+  },
+};

@@ -1,0 +1,140 @@
+import { parseArgs } from "node:util";
+import { UsageError } from "../errors.ts";
+import type { AnyTask, OptionSpec } from "../task/define_task.ts";
+import { suggest } from "./suggest.ts";
+
+/** Options every task accepts. */
+export const globalOptions = {
+  env: {
+    type: "string",
+    description: "environment name or path to its YAML file (default: $OPS_ENV or local)",
+    placeholder: "NAME",
+  },
+  json: { type: "boolean", description: "print one JSON document instead of text" },
+  yes: {
+    type: "boolean",
+    short: "y",
+    description: "answer yes to confirmations (for cron and CI)",
+  },
+  force: {
+    type: "boolean",
+    description: "allow dangerous tasks in protected (production) environments",
+  },
+  help: { type: "boolean", short: "h", description: "show help for this task" },
+} as const satisfies Record<string, OptionSpec>;
+
+/** Parsed command line of one task. */
+export interface ParsedTaskArgs {
+  global: { env?: string; json: boolean; yes: boolean; force: boolean; help: boolean };
+  options: Record<string, unknown>;
+  args: string[];
+}
+
+/**
+ * Parses a task's arguments against its option specs and the global options.
+ * @throws {UsageError} for unknown options (with a suggestion), bad values or missing arguments.
+ */
+export function parseTaskArgs(task: AnyTask, argv: string[]): ParsedTaskArgs {
+  const specs: Record<string, OptionSpec> = { ...globalOptions, ...task.options };
+  const config: Record<string, { type: "string" | "boolean"; short?: string }> = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    config[name] = {
+      type: spec.type === "boolean" ? "boolean" : "string",
+      ...(spec.short ? { short: spec.short } : {}),
+    };
+  }
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: config,
+      allowPositionals: true,
+      strict: !task.passThrough,
+      tokens: false,
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const unknown = /Unknown option '(-{1,2}[^']+)'/.exec(message)?.[1];
+    if (unknown) {
+      const guess = suggest(unknown.replace(/^-+/, ""), Object.keys(specs));
+      throw new UsageError(
+        `unknown option ${unknown} for ${task.id}`,
+        guess
+          ? `did you mean --${guess}? see ./ops ${task.id} --help`
+          : `see ./ops ${task.id} --help`,
+      );
+    }
+    throw new UsageError(`${task.id}: ${message.split("\n")[0]}`, `see ./ops ${task.id} --help`);
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const options: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(task.options as Record<string, OptionSpec>)) {
+    const raw = values[name];
+    if (raw === undefined) {
+      if (spec.default !== undefined) options[name] = spec.default;
+      continue;
+    }
+    options[name] = convert(task.id, name, spec, raw);
+  }
+  const args = parsed.positionals;
+  const specsArgs = task.args ?? [];
+  const required = specsArgs.filter((a) => a.required).length;
+  if (args.length < required) {
+    const missing = specsArgs.slice(args.length).filter((a) => a.required).map((a) =>
+      a.name.toUpperCase()
+    );
+    throw new UsageError(`${task.id} needs ${missing.join(" ")}`, `usage: ./ops ${usage(task)}`);
+  }
+  if (!task.passThrough && !specsArgs.some((a) => a.variadic) && args.length > specsArgs.length) {
+    throw new UsageError(
+      `${task.id} takes ${specsArgs.length || "no"} argument(s), got ${
+        JSON.stringify(args.slice(specsArgs.length).join(" "))
+      }`,
+      `usage: ./ops ${usage(task)}`,
+    );
+  }
+  const global = {
+    json: values.json === true,
+    yes: values.yes === true,
+    force: values.force === true,
+    help: values.help === true,
+    ...(typeof values.env === "string" ? { env: values.env } : {}),
+  };
+  return { global, options, args };
+}
+
+function convert(taskId: string, name: string, spec: OptionSpec, raw: string | boolean): unknown {
+  if (spec.type === "boolean") return raw;
+  const text = String(raw);
+  if (spec.type === "number") {
+    const value = Number(text);
+    if (text.trim() === "" || !Number.isFinite(value)) {
+      throw new UsageError(`--${name} of ${taskId} must be a number, got ${JSON.stringify(text)}`);
+    }
+    if (spec.integer && !Number.isInteger(value)) {
+      throw new UsageError(
+        `--${name} of ${taskId} must be a whole number, got ${JSON.stringify(text)}`,
+      );
+    }
+    if (spec.min !== undefined && value < spec.min) {
+      throw new UsageError(`--${name} of ${taskId} must be at least ${spec.min}, got ${value}`);
+    }
+    return value;
+  }
+  if (spec.choices && !spec.choices.includes(text)) {
+    throw new UsageError(
+      `--${name} of ${taskId} must be one of ${spec.choices.join(", ")}, got ${
+        JSON.stringify(text)
+      }`,
+    );
+  }
+  return text;
+}
+
+/** The usage line of a task. */
+export function usage(task: AnyTask): string {
+  const args = (task.args ?? []).map((
+    a,
+  ) => (a.required ? a.name.toUpperCase() : `[${a.name.toUpperCase()}${a.variadic ? "..." : ""}]`));
+  return [task.id, ...args, "[options]"].join(" ");
+}

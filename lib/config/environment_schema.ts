@@ -1,0 +1,25 @@
+import { z } from "zod";
+
+/** Where an environment runs its services. */
+export const runtimeKinds = ["native", "compose"] as const;
+/** One of the runtime kinds. */
+export type RuntimeKind = (typeof runtimeKinds)[number];
+
+/** Schema of the top level of `environments/<name>.yaml`; each service section is checked by its own service schema. */
+export const environmentFileSchema = z.object({
+  name: z.string().regex(/^[a-z][a-z0-9-]*$/, "use lower-case letters, digits and '-'"),
+  description: z.string().optional(),
+  runtime: z.enum(runtimeKinds),
+  protected: z.boolean().default(false),
+  stateDir: z.string().min(1),
+  backupDir: z.string().min(1).optional(),
+  serviceUser: z.string().regex(/^[a-z_][a-z0-9_-]*$/).default("hailmary"),
+  compose: z.object({
+    project: z.string().optional(),
+    files: z.array(z.string()).optional(),
+  }).optional(),
+  services: z.record(z.string(), z.record(z.string(), z.unknown()).nullable()),
+}).strict();
+
+/** The parsed top level of an environment file. */
+export type EnvironmentFile = z.infer<typeof environmentFileSchema>;

@@ -1,0 +1,208 @@
+import { basename, join, relative } from "node:path";
+import type { z } from "zod";
+import { UsageError } from "../errors.ts";
+import { environmentsDir, projectRoot, resolveFromRoot } from "../paths.ts";
+import type { AnyServiceDefinition } from "../service/define_service.ts";
+import { loadServices } from "../service/load_services.ts";
+import { environmentFileSchema, type RuntimeKind } from "./environment_schema.ts";
+import { type GeneratedSecretMode, resolveSecret } from "./secrets.ts";
+import { secretRefPattern } from "./secret_ref.ts";
+import { suggest } from "../cli/suggest.ts";
+import { parseLocatedYaml } from "./yaml_locations.ts";
+
+/** One service as configured in an environment. */
+export interface ConfiguredService {
+  /** The service definition. */
+  definition: AnyServiceDefinition;
+  /** Validated settings (secret settings hold their reference, never the value). */
+  settings: Record<string, unknown>;
+  /** Resolved secret values by setting key. */
+  secrets: Record<string, string | undefined>;
+  /** The port from the settings, when the service listens on one. */
+  port: number | undefined;
+  /** The service's state folder. */
+  stateDir: string;
+}
+
+/** A loaded, validated environment: the input of every task. */
+export interface Environment {
+  /** Environment name. */
+  name: string;
+  /** The file it came from. */
+  file: string;
+  /** Runtime kind. */
+  runtime: RuntimeKind;
+  /** True for environments where dangerous tasks need `--force` (production). */
+  protected: boolean;
+  /** Absolute state folder. */
+  stateDir: string;
+  /** Absolute backup folder. */
+  backupDir: string;
+  /** Unprivileged user services run as when the runtime runs as root. */
+  serviceUser: string;
+  /** Services of this environment, in name order. */
+  services: ConfiguredService[];
+}
+
+/** Options of {@link loadEnvironment}. */
+export interface LoadEnvironmentOptions {
+  /** `generated:` secrets missing on disk: create them (start paths) or leave them unresolved (read-only paths). */
+  generatedSecrets?: GeneratedSecretMode;
+  /** Service definitions to use instead of loading `services/`. */
+  services?: AnyServiceDefinition[];
+}
+
+/** Picks the environment from `--env`, then `OPS_ENV`, then `local`. */
+export function selectEnvironment(flag: string | undefined): string {
+  return flag ?? Deno.env.get("OPS_ENV") ?? "local";
+}
+
+/**
+ * Loads `environments/<name>.yaml` (or a path to a YAML file) and validates it
+ * against the environment schema and each service's own settings schema.
+ * @throws {UsageError} naming file, line and field of the first problems.
+ */
+export async function loadEnvironment(
+  nameOrPath: string,
+  options: LoadEnvironmentOptions = {},
+): Promise<Environment> {
+  const isPath = nameOrPath.endsWith(".yaml") || nameOrPath.endsWith(".yml") ||
+    nameOrPath.includes("/");
+  const file = isPath ? resolveFromRoot(nameOrPath) : join(environmentsDir, `${nameOrPath}.yaml`);
+  const shown = relative(projectRoot, file).startsWith("..") ? file : relative(projectRoot, file);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch {
+    const known = await knownEnvironments();
+    const guess = suggest(nameOrPath, known);
+    throw new UsageError(
+      `unknown environment ${JSON.stringify(nameOrPath)}: ${shown} does not exist`,
+      guess
+        ? `did you mean '${guess}'? known environments: ${known.join(", ")}`
+        : `known environments: ${known.join(", ")}`,
+    );
+  }
+  const located = parseLocatedYaml(text, shown);
+  const problems: string[] = [];
+  const report = (path: ReadonlyArray<PropertyKey>, message: string) => {
+    const field = path.length ? path.map(String).join(".") : "(top level)";
+    problems.push(`${shown}:${located.lineOf(path)}: ${field}: ${message}`);
+  };
+
+  const top = environmentFileSchema.safeParse(located.value);
+  if (!top.success) {
+    for (const issue of top.error.issues) report(issue.path, issue.message);
+    throw validationError(problems);
+  }
+  const envFile = top.data;
+  if (!isPath && envFile.name !== basename(file).replace(/\.ya?ml$/, "")) {
+    report(
+      ["name"],
+      `must equal the file name ${JSON.stringify(basename(file).replace(/\.ya?ml$/, ""))}`,
+    );
+  }
+
+  const definitions = options.services ?? await loadServices();
+  const byName = new Map(definitions.map((d) => [d.name, d]));
+  const stateDir = resolveFromRoot(envFile.stateDir);
+  const services: ConfiguredService[] = [];
+  for (const [name, section] of Object.entries(envFile.services)) {
+    const definition = byName.get(name);
+    if (!definition) {
+      const guess = suggest(name, [...byName.keys()]);
+      report(
+        ["services", name],
+        `unknown service${guess ? `; did you mean '${guess}'?` : ""} (known: ${
+          [...byName.keys()].join(", ")
+        })`,
+      );
+      continue;
+    }
+    const parsed = (definition.settings as z.ZodType).safeParse(section ?? {});
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        report(["services", name, ...issue.path], issue.message);
+      }
+      continue;
+    }
+    const settings = parsed.data as Record<string, unknown>;
+    services.push({
+      definition,
+      settings,
+      secrets: {},
+      port: definition.port(settings),
+      stateDir: join(stateDir, name),
+    });
+  }
+  for (const service of services) {
+    for (const dep of Object.keys(service.definition.dependsOn)) {
+      if (!services.some((s) => s.definition.name === dep)) {
+        report(
+          ["services", service.definition.name],
+          `depends on ${JSON.stringify(dep)}, which this environment does not configure`,
+        );
+      }
+    }
+  }
+  const ports = new Map<number, string>();
+  for (const service of services) {
+    if (service.port === undefined) continue;
+    const other = ports.get(service.port);
+    if (other) {
+      report(
+        ["services", service.definition.name, "port"],
+        `port ${service.port} is already used by ${other}`,
+      );
+    }
+    ports.set(service.port, service.definition.name);
+  }
+  if (problems.length) throw validationError(problems);
+
+  const secretsDir = join(stateDir, "secrets");
+  for (const service of services) {
+    for (const [key, value] of Object.entries(service.settings)) {
+      if (typeof value !== "string" || !secretRefPattern.test(value)) continue;
+      const where = `${shown}:${
+        located.lineOf(["services", service.definition.name, key])
+      } services.${service.definition.name}.${key}`;
+      service.secrets[key] = await resolveSecret(value, {
+        secretsDir,
+        where,
+        generated: options.generatedSecrets ?? "read",
+      });
+    }
+  }
+  services.sort((a, b) => a.definition.name.localeCompare(b.definition.name));
+  return {
+    name: envFile.name,
+    file,
+    runtime: envFile.runtime,
+    protected: envFile.protected,
+    stateDir,
+    backupDir: resolveFromRoot(envFile.backupDir ?? join("backups", envFile.name)),
+    serviceUser: envFile.serviceUser,
+    services,
+  };
+}
+
+function validationError(problems: string[]): UsageError {
+  return new UsageError(
+    `invalid environment file:\n  ${problems.join("\n  ")}`,
+    "fix the fields named above and run again",
+  );
+}
+
+async function knownEnvironments(): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(environmentsDir)) {
+      if (entry.isFile && entry.name.endsWith(".yaml")) {
+        names.push(entry.name.replace(/\.yaml$/, ""));
+      }
+    }
+  } catch {
+    // no environments folder
+  }
+  return names.sort();
+}

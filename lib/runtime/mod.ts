@@ -1,0 +1,29 @@
+/**
+ * Runtimes: where services run. `native` supervises local processes; `compose` drives Docker Compose.
+ * @module
+ */
+import type { Environment } from "../config/mod.ts";
+import { composeRuntimeUnavailable } from "./compose_runtime.ts";
+import { NativeRuntime } from "./native_runtime.ts";
+import type { Runtime } from "./runtime.ts";
+
+export type {
+  ExecOptions,
+  LifecycleResult,
+  LogOptions,
+  ProcessInfo,
+  Runtime,
+  ServiceState,
+  StartOptions,
+} from "./runtime.ts";
+export { nativePaths, NativeRuntime } from "./native_runtime.ts";
+export { isAlive, portHolder, processGroupMembers, readProcStat, sleep } from "./proc.ts";
+export type { ProcStat } from "./proc.ts";
+export { followLog, tailLines } from "./log_file.ts";
+export { serviceUser } from "./service_user.ts";
+
+/** The runtime an environment asks for. */
+export function runtimeFor(environment: Environment): Runtime {
+  if (environment.runtime === "native") return new NativeRuntime(environment);
+  return composeRuntimeUnavailable(environment);
+}

@@ -1,0 +1,392 @@
+import { dirname, join } from "node:path";
+import type { ConfiguredService, Environment } from "../config/mod.ts";
+import { FailedError, UsageError } from "../errors.ts";
+import { serviceContext } from "../service/service_context.ts";
+import type { NativeSpec } from "../service/define_service.ts";
+import { isAlive, portHolder, processGroupMembers, readProcStat, sleep } from "./proc.ts";
+import { followLog, tailLines } from "./log_file.ts";
+import { type ServiceUser, serviceUser } from "./service_user.ts";
+import { nativeTools } from "./native_tools.ts";
+import type {
+  ExecOptions,
+  LifecycleResult,
+  LogOptions,
+  ProcessInfo,
+  Runtime,
+  StartOptions,
+} from "./runtime.ts";
+
+/** What the runtime records next to the pid file. */
+interface ProcessRecord {
+  pid: number;
+  startedEpoch: number;
+  startedAt: string;
+  readyAt?: string;
+  port?: number;
+}
+
+/** The files the native runtime keeps for a service under its state folder. */
+export function nativePaths(
+  service: ConfiguredService,
+): { pidFile: string; recordFile: string; logFile: string; initialisedMarker: string } {
+  return {
+    pidFile: join(service.stateDir, "run", "service.pid"),
+    recordFile: join(service.stateDir, "run", "service.json"),
+    logFile: join(service.stateDir, "logs", `${service.definition.name}.log`),
+    initialisedMarker: join(service.stateDir, "run", "initialised"),
+  };
+}
+
+/**
+ * Supervises services as local processes: one process group per service
+ * (setsid), pid and log files under the state folder, readiness by probe,
+ * graceful stop then SIGKILL of the whole group. Runs PostgreSQL and
+ * OpenSearch as the unprivileged service user when invoked as root.
+ */
+export class NativeRuntime implements Runtime {
+  readonly kind = "native" as const;
+  readonly environment: Environment;
+
+  constructor(environment: Environment) {
+    this.environment = environment;
+  }
+
+  async inspect(service: ConfiguredService): Promise<ProcessInfo> {
+    const { pidFile, recordFile } = nativePaths(service);
+    let pidText: string;
+    try {
+      pidText = await Deno.readTextFile(pidFile);
+    } catch {
+      return { state: "stopped", pid: null, startedAt: null };
+    }
+    const pid = Number(pidText.trim());
+    const record = await readRecord(recordFile);
+    const alive = Number.isInteger(pid) && pid > 0 &&
+      await isAlive(pid, record && record.pid === pid ? record.startedEpoch : undefined);
+    if (!alive) {
+      return {
+        state: "crashed",
+        pid: null,
+        startedAt: record?.startedAt ?? null,
+        reason: `process ${pid} is gone but was not stopped`,
+      };
+    }
+    return {
+      state: record?.readyAt ? "running" : "starting",
+      pid,
+      startedAt: record?.startedAt ?? null,
+    };
+  }
+
+  async start(service: ConfiguredService, options: StartOptions = {}): Promise<LifecycleResult> {
+    const began = performance.now();
+    const name = service.definition.name;
+    const info = await this.inspect(service);
+    if (info.state === "running" || info.state === "starting") {
+      return {
+        service: name,
+        action: "already running",
+        pid: info.pid,
+        durationMs: elapsed(began),
+      };
+    }
+    const paths = nativePaths(service);
+    if (info.state === "crashed") await this.#reapGroup(service);
+    if (service.port !== undefined) await assertPortFree(name, service.port);
+
+    const ctx = serviceContext(this.environment, service);
+    const spec = service.definition.native(ctx);
+    const user = spec.dropRoot ? await serviceUser(this.environment.serviceUser) : undefined;
+    if (user) await assertReachable(service.stateDir, user);
+    await Deno.mkdir(join(service.stateDir, "run"), { recursive: true });
+    await Deno.mkdir(join(service.stateDir, "logs"), { recursive: true });
+    if (user) await chownTree(service.stateDir, user);
+    const tools = nativeTools(user);
+    await spec.prepare?.(tools);
+    if (user) await chownTree(service.stateDir, user);
+
+    const pid = await launch(spec, service, paths.pidFile, paths.logFile, user);
+    const stat = await readProcStat(pid);
+    const record: ProcessRecord = {
+      pid,
+      startedEpoch: stat?.startedEpoch ?? Math.round(Date.now() / 1000),
+      startedAt: new Date().toISOString(),
+    };
+    if (service.port !== undefined) record.port = service.port;
+    await writeRecord(paths.recordFile, record);
+
+    try {
+      await this.#waitReady(service, spec, pid, record.startedEpoch, options);
+    } catch (error) {
+      await this.#stopProcess(service, spec, pid);
+      throw error;
+    }
+    record.readyAt = new Date().toISOString();
+    await writeRecord(paths.recordFile, record);
+    if (spec.initialise && !(await exists(paths.initialisedMarker))) {
+      await spec.initialise(tools);
+      await Deno.writeTextFile(paths.initialisedMarker, new Date().toISOString() + "\n");
+    }
+    return {
+      service: name,
+      action: info.state === "crashed" ? "restarted after crash" : "started",
+      pid,
+      durationMs: elapsed(began),
+    };
+  }
+
+  async stop(service: ConfiguredService): Promise<LifecycleResult> {
+    const began = performance.now();
+    const name = service.definition.name;
+    const info = await this.inspect(service);
+    if (info.state === "stopped") {
+      return { service: name, action: "already stopped", pid: null, durationMs: elapsed(began) };
+    }
+    if (info.state === "crashed" || info.pid === null) {
+      await this.#reapGroup(service);
+      await this.#clear(service);
+      return {
+        service: name,
+        action: "cleared crashed state",
+        pid: null,
+        durationMs: elapsed(began),
+      };
+    }
+    const spec = service.definition.native(serviceContext(this.environment, service));
+    await this.#stopProcess(service, spec, info.pid);
+    return { service: name, action: "stopped", pid: info.pid, durationMs: elapsed(began) };
+  }
+
+  async *logs(service: ConfiguredService, options: LogOptions): AsyncIterable<string> {
+    const { logFile } = nativePaths(service);
+    const { lines, size } = await tailLines(logFile, options.tail);
+    yield* lines;
+    if (options.follow) yield* followLog(logFile, size, options.signal);
+  }
+
+  exec(service: ConfiguredService, argv: string[], options: ExecOptions = {}): Deno.ChildProcess {
+    const [program, ...args] = argv;
+    if (!program) throw new UsageError("exec needs a program");
+    void service;
+    return new Deno.Command(program, {
+      args,
+      env: options.env ?? {},
+      stdin: options.stdin ?? "null",
+      stdout: options.stdout ?? "piped",
+      stderr: options.stderr ?? "piped",
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+    }).spawn();
+  }
+
+  async #waitReady(
+    service: ConfiguredService,
+    spec: NativeSpec,
+    pid: number,
+    startedEpoch: number,
+    options: StartOptions,
+  ): Promise<void> {
+    const probe = service.definition.probe(serviceContext(this.environment, service));
+    const deadline = Date.now() + spec.readyTimeoutMs;
+    let last = "no probe yet";
+    while (Date.now() < deadline) {
+      if (options.signal?.aborted) {
+        throw new FailedError(`start of ${service.definition.name} was cancelled`);
+      }
+      if (!(await isAlive(pid, startedEpoch))) {
+        const { lines } = await tailLines(nativePaths(service).logFile, 15);
+        throw new FailedError(
+          `${service.definition.name} exited during start-up: last log lines:\n    ${
+            lines.join("\n    ")
+          }`,
+          { hint: `read the whole log with ./ops ${service.definition.name}:logs` },
+        );
+      }
+      const result = await probe(options.signal ?? AbortSignal.timeout(5000));
+      options.onProbe?.(result);
+      if (result.healthy) return;
+      last = result.detail;
+      await sleep(250);
+    }
+    throw new FailedError(
+      `${service.definition.name} did not become healthy within ${
+        Math.round(spec.readyTimeoutMs / 1000)
+      } s: ${last}`,
+      { hint: `read ./ops ${service.definition.name}:logs; the process was stopped` },
+    );
+  }
+
+  async #stopProcess(service: ConfiguredService, spec: NativeSpec, pid: number): Promise<void> {
+    signalGroup(pid, spec.stopSignal);
+    const deadline = Date.now() + spec.stopTimeoutMs;
+    while (Date.now() < deadline && (await processGroupMembers(pid)).length > 0) await sleep(100);
+    if ((await processGroupMembers(pid)).length > 0) {
+      signalGroup(pid, "SIGKILL");
+      const killDeadline = Date.now() + 5000;
+      while (Date.now() < killDeadline && (await processGroupMembers(pid)).length > 0) {
+        await sleep(50);
+      }
+    }
+    await this.#clear(service);
+  }
+
+  /** Kills whatever is left of a crashed service's process group (e.g. PostgreSQL backends). */
+  async #reapGroup(service: ConfiguredService): Promise<void> {
+    const { pidFile } = nativePaths(service);
+    try {
+      const pid = Number((await Deno.readTextFile(pidFile)).trim());
+      if (pid > 0 && (await processGroupMembers(pid)).length > 0) {
+        signalGroup(pid, "SIGKILL");
+        const deadline = Date.now() + 5000;
+        while (Date.now() < deadline && (await processGroupMembers(pid)).length > 0) {
+          await sleep(50);
+        }
+      }
+    } catch {
+      // no pid file
+    }
+  }
+
+  async #clear(service: ConfiguredService): Promise<void> {
+    const { pidFile, recordFile } = nativePaths(service);
+    await Deno.remove(pidFile).catch(() => {});
+    await Deno.remove(recordFile).catch(() => {});
+  }
+}
+
+function signalGroup(pgid: number, signal: Deno.Signal): void {
+  try {
+    Deno.kill(-pgid, signal);
+  } catch {
+    // the group is already gone
+  }
+}
+
+async function launch(
+  spec: NativeSpec,
+  service: ConfiguredService,
+  pidFile: string,
+  logFile: string,
+  user: ServiceUser | undefined,
+): Promise<number> {
+  await Deno.remove(pidFile).catch(() => {});
+  const dropRoot = user
+    ? ["setpriv", `--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "--"]
+    : [];
+  // setsid -f: a new session and process group, re-parented away from this
+  // process, so the service outlives the task and a group kill reaches all of it.
+  const script =
+    'echo $$ > "$OPS_PID_FILE.tmp" && mv "$OPS_PID_FILE.tmp" "$OPS_PID_FILE"; exec "$@" >>"$OPS_LOG_FILE" 2>&1 </dev/null';
+  const env: Record<string, string> = {
+    PATH: Deno.env.get("PATH") ?? "/usr/local/bin:/usr/bin:/bin",
+    LANG: "C.UTF-8",
+    HOME: service.stateDir,
+    OPS_PID_FILE: pidFile,
+    OPS_LOG_FILE: logFile,
+    ...spec.env,
+  };
+  const child = new Deno.Command("setsid", {
+    args: ["-f", "sh", "-c", script, "sh", ...dropRoot, ...spec.command],
+    env,
+    clearEnv: true,
+    cwd: spec.cwd ?? service.stateDir,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const { code, stderr } = await child.output();
+  if (code !== 0) {
+    throw new FailedError(
+      `could not launch ${service.definition.name}: ${new TextDecoder().decode(stderr).trim()}`,
+    );
+  }
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    try {
+      const pid = Number((await Deno.readTextFile(pidFile)).trim());
+      if (pid > 0) return pid;
+    } catch {
+      // not written yet
+    }
+    await sleep(20);
+  }
+  throw new FailedError(`${service.definition.name} did not write its pid file ${pidFile}`);
+}
+
+async function assertPortFree(name: string, port: number): Promise<void> {
+  try {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port });
+    listener.close();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    const holder = await portHolder(port);
+    const who = holder
+      ? `process ${holder.pid} (${holder.command.slice(0, 80)})`
+      : "another process";
+    throw new UsageError(
+      `port ${port} for ${name} is already taken by ${who}`,
+      `stop that process, or set another services.${name}.port in the environment file`,
+    );
+  }
+}
+
+/** Hands the state folder to the service user; three levels deep covers config and run files without walking data. */
+async function chownTree(path: string, user: ServiceUser, depth = 3): Promise<void> {
+  const info = await Deno.lstat(path);
+  if (info.uid !== user.uid || info.gid !== user.gid) await Deno.chown(path, user.uid, user.gid);
+  if (!info.isDirectory || depth === 0) return;
+  for await (const entry of Deno.readDir(path)) {
+    await chownTree(join(path, entry.name), user, depth - 1);
+  }
+}
+
+/**
+ * Creates the state folder and checks that the service user can reach it:
+ * every parent must be searchable by others (a root-only 0700 parent is the usual trap).
+ */
+async function assertReachable(stateDir: string, user: ServiceUser): Promise<void> {
+  await Deno.mkdir(stateDir, { recursive: true, mode: 0o755 });
+  let dir = stateDir;
+  while (true) {
+    const parent = dirname(dir);
+    const info = await Deno.stat(dir);
+    const mode = info.mode ?? 0o755;
+    const searchable = (mode & 0o001) !== 0 || (info.uid === user.uid && (mode & 0o100) !== 0) ||
+      (info.gid === user.gid && (mode & 0o010) !== 0);
+    if (!searchable) {
+      throw new UsageError(
+        `the service user '${user.name}' cannot reach ${stateDir}: ${dir} is not searchable by others (mode ${
+          (mode & 0o777).toString(8)
+        })`,
+        `chmod o+x ${dir}, or set stateDir to a folder outside it`,
+      );
+    }
+    if (parent === dir) break;
+    dir = parent;
+  }
+}
+
+async function readRecord(path: string): Promise<ProcessRecord | undefined> {
+  try {
+    return JSON.parse(await Deno.readTextFile(path)) as ProcessRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeRecord(path: string, record: ProcessRecord): Promise<void> {
+  await Deno.writeTextFile(path + ".tmp", JSON.stringify(record) + "\n");
+  await Deno.rename(path + ".tmp", path);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function elapsed(began: number): number {
+  return Math.round(performance.now() - began);
+}

@@ -1,0 +1,69 @@
+import type { ConfiguredService, Environment } from "../config/mod.ts";
+import type { ProbeResult } from "../probes/types.ts";
+
+/** Lifecycle state of a service as the runtime sees its process or container. */
+export type ServiceState = "running" | "stopped" | "crashed" | "starting";
+
+/** What the runtime knows of one service's process. */
+export interface ProcessInfo {
+  state: ServiceState;
+  pid: number | null;
+  /** ISO time the current process started, when running. */
+  startedAt: string | null;
+  /** Why the service is crashed or stopped, when known. */
+  reason?: string;
+}
+
+/** Options of {@link Runtime.start}. */
+export interface StartOptions {
+  /** Cancels the readiness wait. */
+  signal?: AbortSignal;
+  /** Called with each probe result during the readiness wait. */
+  onProbe?: (result: ProbeResult) => void;
+}
+
+/** The outcome of a start or stop. */
+export interface LifecycleResult {
+  service: string;
+  /** What was done: `started`, `already running`, `stopped`, `already stopped`, `cleared crashed state`... */
+  action: string;
+  pid: number | null;
+  durationMs: number;
+}
+
+/** Options of {@link Runtime.logs}. */
+export interface LogOptions {
+  /** Last N lines (default 100). */
+  tail: number;
+  /** Keep reading new lines until the signal aborts. */
+  follow: boolean;
+  signal?: AbortSignal;
+}
+
+/** Where services run: local processes (`native`) or containers (`compose`). */
+export interface Runtime {
+  readonly kind: "native" | "compose";
+  /** Starts a service and waits until its probe is healthy. Idempotent. */
+  start(service: ConfiguredService, options?: StartOptions): Promise<LifecycleResult>;
+  /** Stops a service gracefully (then forcibly). Idempotent. */
+  stop(service: ConfiguredService): Promise<LifecycleResult>;
+  /** The current process state of a service. */
+  inspect(service: ConfiguredService): Promise<ProcessInfo>;
+  /** Log lines of a service, the last `tail` first, then new ones while following. */
+  logs(service: ConfiguredService, options: LogOptions): AsyncIterable<string>;
+  /** Runs a client program (pg_dump, redis-cli...) where the service runs. */
+  exec(service: ConfiguredService, argv: string[], options?: ExecOptions): Deno.ChildProcess;
+  /** The environment this runtime serves. */
+  readonly environment: Environment;
+}
+
+/** Options of {@link Runtime.exec}. */
+export interface ExecOptions {
+  env?: Record<string, string>;
+  stdin?: "piped" | "inherit" | "null";
+  stdout?: "piped" | "inherit" | "null";
+  stderr?: "piped" | "inherit" | "null";
+  /** Run as the service user (native runtime as root). */
+  asServiceUser?: boolean;
+  cwd?: string;
+}

@@ -1,0 +1,56 @@
+import { join } from "node:path";
+import { FailedError } from "../errors.ts";
+import { projectRoot } from "../paths.ts";
+
+/** Folder of the PostgreSQL server binaries (the newest of /usr/lib/postgresql/N/bin, or PG_BINDIR). */
+export function findPostgresBinDir(): string {
+  const fromEnv = Deno.env.get("PG_BINDIR");
+  if (fromEnv) return fromEnv;
+  const versions: number[] = [];
+  try {
+    for (const entry of Deno.readDirSync("/usr/lib/postgresql")) {
+      if (/^\d+$/.test(entry.name)) versions.push(Number(entry.name));
+    }
+  } catch {
+    // not installed
+  }
+  for (const v of versions.sort((a, b) => b - a)) {
+    const dir = `/usr/lib/postgresql/${v}/bin`;
+    try {
+      Deno.statSync(join(dir, "postgres"));
+      return dir;
+    } catch {
+      continue;
+    }
+  }
+  throw new FailedError("PostgreSQL server binaries were not found under /usr/lib/postgresql", {
+    hint: "run ./ops setup",
+  });
+}
+
+/** A Java home able to run OpenSearch 2.x (Java 17 or newer, 17 preferred), or JAVA_HOME. */
+export function findJavaHome(): string {
+  const fromEnv = Deno.env.get("OPENSEARCH_JAVA_HOME") ?? Deno.env.get("JAVA_HOME");
+  if (fromEnv) return fromEnv;
+  const found: string[] = [];
+  try {
+    for (const entry of Deno.readDirSync("/usr/lib/jvm")) {
+      if (/^java-(1[7-9]|2\d)-openjdk/.test(entry.name)) found.push(entry.name);
+    }
+  } catch {
+    // no JVMs
+  }
+  const best = found.sort()[0];
+  if (!best) {
+    throw new FailedError("no Java 17+ runtime was found under /usr/lib/jvm", {
+      hint: "run ./ops setup (installs openjdk-17-jre-headless)",
+    });
+  }
+  return join("/usr/lib/jvm", best);
+}
+
+/** Where the OpenSearch minimal distribution of a version is unpacked. */
+export function opensearchHome(version: string): string {
+  const cache = Deno.env.get("OPS_CACHE_DIR") ?? join(projectRoot, ".ops", "cache");
+  return join(cache, `opensearch-${version}`);
+}

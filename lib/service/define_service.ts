@@ -1,0 +1,102 @@
+import type { z } from "zod";
+import type { ProbeResult } from "../probes/types.ts";
+
+/** What a dependent needs of a dependency before it may start. */
+export type DependencyCondition = "healthy" | "started";
+
+/** The values a service definition sees when it builds its probe or launch spec. */
+export interface ServiceContext<S> {
+  /** The service name (folder name). */
+  name: string;
+  /** The environment name (`local`, `staging`...). */
+  environment: string;
+  /** Validated settings of this service in the environment file (secret settings keep their reference). */
+  settings: S;
+  /** Resolved secret values by setting key; redacted everywhere on output. */
+  secrets: Record<string, string | undefined>;
+  /** This service's own state folder (data, config, logs, pid file). */
+  stateDir: string;
+  /** The folder holding `service.ts` and its config files. */
+  serviceDir: string;
+  /** The project root. */
+  projectRoot: string;
+  /** Host the service listens on (loopback for the native runtime). */
+  host: string;
+  /** Resolved settings and secrets of the other services, for apps that connect to them. */
+  peers: Record<
+    string,
+    { settings: Record<string, unknown>; secrets: Record<string, string | undefined>; host: string }
+  >;
+}
+
+/** How the native runtime runs a service as a local process. */
+export interface NativeSpec {
+  /** Program and arguments; the program may be absolute or found on PATH. */
+  command: string[];
+  /** Extra environment variables for the process. */
+  env?: Record<string, string>;
+  /** Working directory (defaults to the service state folder). */
+  cwd?: string;
+  /** Run as the unprivileged service user when the runtime runs as root (PostgreSQL and OpenSearch refuse root). */
+  dropRoot: boolean;
+  /** Signal for a graceful stop. */
+  stopSignal: Deno.Signal;
+  /** How long a graceful stop may take before SIGKILL. */
+  stopTimeoutMs: number;
+  /** How long the readiness wait may take. */
+  readyTimeoutMs: number;
+  /** Writes config files and initialises data before each start. */
+  prepare?: (tools: NativeTools) => Promise<void>;
+  /** Runs once, after the first start that reached healthy (e.g. init SQL). */
+  initialise?: (tools: NativeTools) => Promise<void>;
+}
+
+/** What the native runtime lends a service's prepare and initialise steps. */
+export interface NativeTools {
+  /**
+   * Runs a program to completion, as the service user when the spec drops
+   * root, and returns its stdout.
+   * @throws {FailedError} on a non-zero exit, with the tail of stderr.
+   */
+  run(
+    argv: string[],
+    options?: { env?: Record<string, string>; stdin?: string; asServiceUser?: boolean },
+  ): Promise<string>;
+  /** Creates a folder (and parents) owned by the service user. */
+  mkdir(path: string, mode?: number): Promise<void>;
+  /** Writes a file owned by the service user, with the given mode. */
+  writeFile(path: string, content: string, mode?: number): Promise<void>;
+}
+
+/** A typed service definition: what runs, how it is healthy, what it needs. */
+export interface ServiceDefinition<S = Record<string, unknown>> {
+  /** Service name; must equal its folder name. */
+  name: string;
+  /** One line for `--help` and the dashboard. */
+  description: string;
+  /** Dependencies and the condition each must meet. */
+  dependsOn: Record<string, DependencyCondition>;
+  /** Schema of this service's section in an environment file. */
+  settings: z.ZodType<S>;
+  /** The TCP port the service listens on, from its settings. */
+  port: (settings: S) => number | undefined;
+  /** Builds the health probe. */
+  probe: (ctx: ServiceContext<S>) => (signal: AbortSignal) => Promise<ProbeResult>;
+  /** Builds the native launch spec. */
+  native: (ctx: ServiceContext<S>) => NativeSpec;
+  /** Names of the actions this service offers beyond start/stop/restart/logs (backup, flush, ingest...). */
+  capabilities: string[];
+}
+
+/**
+ * Declares a service. Identity function that keeps the settings type.
+ * @example
+ * export default defineService({ name: "redis", dependsOn: {}, ... });
+ */
+export function defineService<S>(definition: ServiceDefinition<S>): ServiceDefinition<S> {
+  return definition;
+}
+
+/** A service definition with its settings type erased, as the engine handles it. */
+// deno-lint-ignore no-explicit-any
+export type AnyServiceDefinition = ServiceDefinition<any>;

@@ -1,0 +1,17 @@
+/**
+ * Service definitions: `defineService`, loading `services/*`, contexts, templates.
+ * @module
+ */
+export { defineService } from "./define_service.ts";
+export type {
+  AnyServiceDefinition,
+  DependencyCondition,
+  NativeSpec,
+  NativeTools,
+  ServiceContext,
+  ServiceDefinition,
+} from "./define_service.ts";
+export { loadServices } from "./load_services.ts";
+export { localHost, serviceContext } from "./service_context.ts";
+export { renderTemplate } from "./render_template.ts";
+export { findJavaHome, findPostgresBinDir, opensearchHome } from "./binaries.ts";

@@ -1,0 +1,33 @@
+import { join } from "node:path";
+import type { ConfiguredService, Environment } from "../config/mod.ts";
+import { projectRoot, servicesDir } from "../paths.ts";
+import type { ServiceContext } from "./define_service.ts";
+
+/** The loopback address every native service listens on. */
+export const localHost = "127.0.0.1";
+
+/** Builds the context a service definition sees, from an environment. */
+export function serviceContext(
+  environment: Environment,
+  service: ConfiguredService,
+): ServiceContext<Record<string, unknown>> {
+  const peers: ServiceContext<unknown>["peers"] = {};
+  for (const other of environment.services) {
+    peers[other.definition.name] = {
+      settings: other.settings,
+      secrets: other.secrets,
+      host: localHost,
+    };
+  }
+  return {
+    name: service.definition.name,
+    environment: environment.name,
+    settings: service.settings,
+    secrets: service.secrets,
+    stateDir: service.stateDir,
+    serviceDir: join(servicesDir, service.definition.name),
+    projectRoot,
+    host: localHost,
+    peers,
+  };
+}

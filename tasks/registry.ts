@@ -1,0 +1,35 @@
+import { servicesDir } from "../lib/paths.ts";
+import type { AnyTask } from "../lib/task/define_task.ts";
+import { lifecycleTasks } from "./service_lifecycle.ts";
+import { stackTasks } from "./stack.ts";
+
+/** Names of the service folders (`services/<name>/service.ts`), without importing them. */
+export function serviceNames(dir: string = servicesDir): string[] {
+  const names: string[] = [];
+  for (const entry of Deno.readDirSync(dir)) {
+    if (!entry.isDirectory || entry.name.startsWith("_") || entry.name.startsWith(".")) continue;
+    try {
+      Deno.statSync(`${dir}/${entry.name}/service.ts`);
+      names.push(entry.name);
+    } catch {
+      // not a service folder
+    }
+  }
+  return names.sort();
+}
+
+/**
+ * Every task: the stack tasks, the lifecycle tasks of each service folder and
+ * the service-specific task modules. The CLI, deno.json, `--help` and the
+ * dashboard all read this one list.
+ */
+export function taskRegistry(): AnyTask[] {
+  const tasks: AnyTask[] = [...stackTasks()];
+  for (const service of serviceNames()) tasks.push(...lifecycleTasks(service));
+  const ids = new Set<string>();
+  for (const task of tasks) {
+    if (ids.has(task.id)) throw new Error(`task ${task.id} is defined twice`);
+    ids.add(task.id);
+  }
+  return tasks;
+}
