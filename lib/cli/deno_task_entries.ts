@@ -22,6 +22,7 @@ export function denoTaskEntries(tasks: readonly AnyTask[]): Record<string, DenoT
 export const extraDenoTasks: Record<string, DenoTaskEntry> = {
   test: {
     description: "Run the test suite (vitest) against real servers the suite starts itself",
-    command: "deno run -A npm:vitest@4.1.12 run",
+    // setup first, so `./ops test` passes on a fresh machine
+    command: "deno run -q -P=setup mod.ts setup && deno run -A npm:vitest@4.1.12 run",
   },
 };

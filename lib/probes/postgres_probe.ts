@@ -39,11 +39,8 @@ export function postgresProbe(
         }
         return { healthy: false, detail: "unexpected reply" };
       } finally {
-        try {
-          await conn.write(new Uint8Array([0x58, 0, 0, 0, 4]));
-        } catch {
-          // the server may have closed first
-        }
+        // close without a Terminate message: the server treats an EOF during
+        // authentication as silent, where a Terminate would log a FATAL line per probe
         safeClose(conn);
       }
     });

@@ -49,8 +49,18 @@ export function findJavaHome(): string {
   return join("/usr/lib/jvm", best);
 }
 
+/**
+ * Where downloaded distributions live: `$OPS_CACHE_DIR`, else (as root)
+ * /var/cache/hailmary-ops, which the service user can always reach, else
+ * `.ops/cache` in the checkout.
+ */
+export function cacheDir(): string {
+  const fromEnv = Deno.env.get("OPS_CACHE_DIR");
+  if (fromEnv) return fromEnv;
+  return Deno.uid() === 0 ? "/var/cache/hailmary-ops" : join(projectRoot, ".ops", "cache");
+}
+
 /** Where the OpenSearch minimal distribution of a version is unpacked. */
 export function opensearchHome(version: string): string {
-  const cache = Deno.env.get("OPS_CACHE_DIR") ?? join(projectRoot, ".ops", "cache");
-  return join(cache, `opensearch-${version}`);
+  return join(cacheDir(), `opensearch-${version}`);
 }

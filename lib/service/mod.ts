@@ -14,4 +14,4 @@ export type {
 export { loadServices } from "./load_services.ts";
 export { localHost, serviceContext } from "./service_context.ts";
 export { renderTemplate } from "./render_template.ts";
-export { findJavaHome, findPostgresBinDir, opensearchHome } from "./binaries.ts";
+export { cacheDir, findJavaHome, findPostgresBinDir, opensearchHome } from "./binaries.ts";

@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { ops } from "../../helpers/test_stack.ts";
+
+// The CLI's input errors need no running server: they must fail before touching one.
+const env = "local";
+
+describe("command line input errors", () => {
+  it("suggests the closest task for an unknown one and exits 2", async () => {
+    const run = await ops(env, ["postgress:start"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('unknown task "postgress:start"');
+    expect(run.stderr).toContain("did you mean 'postgres:start'?");
+  });
+
+  it("suggests the closest option for an unknown one and exits 2", async () => {
+    const run = await ops(env, ["health", "--wiat", "3"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("unknown option --wiat for health");
+    expect(run.stderr).toContain("did you mean --wait?");
+  });
+
+  it("refuses a non-numeric value for a number option", async () => {
+    const run = await ops(env, ["redis:logs", "--tail", "many"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--tail of redis:logs must be a number, got "many"');
+  });
+
+  it("names an unknown environment and exits 2", async () => {
+    const run = await ops("producton", ["status"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("did you mean 'production'?");
+  });
+
+  it("explains that compose environments are not available yet", async () => {
+    const run = await ops("staging", ["status"], { env: { HAILMARY_STAGING_POSTGRES_PASSWORD: "x1234", HAILMARY_STAGING_REDIS_PASSWORD: "y1234" } });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("uses the compose runtime");
+  });
+
+  it("prints help for a task with its options", async () => {
+    const run = await ops(env, ["health", "--help"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("usage: ./ops health [options]");
+    expect(run.stdout).toContain("--junit FILE");
+  });
+});
