@@ -2,6 +2,8 @@ import { servicesDir } from "../lib/paths.ts";
 import type { AnyTask } from "../lib/task/define_task.ts";
 import { lifecycleTasks } from "./service_lifecycle.ts";
 import { stackTasks } from "./stack.ts";
+import { postgresTasks } from "./postgres.ts";
+import { backupCatalogTasks } from "./backup_catalog.ts";
 
 /** Names of the service folders (`services/<name>/service.ts`), without importing them. */
 export function serviceNames(dir: string = servicesDir): string[] {
@@ -26,6 +28,9 @@ export function serviceNames(dir: string = servicesDir): string[] {
 export function taskRegistry(): AnyTask[] {
   const tasks: AnyTask[] = [...stackTasks()];
   for (const service of serviceNames()) tasks.push(...lifecycleTasks(service));
+  tasks.push(...postgresTasks());
+  // keep last: adds <svc>:backups/verify/prune where a module above did not define its own
+  tasks.push(...backupCatalogTasks(serviceNames(), tasks));
   const ids = new Set<string>();
   for (const task of tasks) {
     if (ids.has(task.id)) throw new Error(`task ${task.id} is defined twice`);
