@@ -1,9 +1,8 @@
 /** Locations inside the project checkout. */
-import { dirname, isAbsolute, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, fromFileUrl, isAbsolute, join, resolve } from "./path.ts";
 
 /** The project root: the folder holding `deno.json` and `mod.ts`. */
-export const projectRoot: string = resolve(dirname(fromFileUrlCompat(import.meta.url)), "..");
+export const projectRoot: string = resolve(dirname(fromFileUrl(import.meta.url)), "..");
 
 /** Folder of the service definitions (`services/<name>/service.ts`). */
 export const servicesDir: string = join(projectRoot, "services");
@@ -14,8 +13,4 @@ export const environmentsDir: string = join(projectRoot, "environments");
 /** Resolves a path from a config file against the project root. */
 export function resolveFromRoot(path: string): string {
   return isAbsolute(path) ? path : resolve(projectRoot, path);
-}
-
-function fromFileUrlCompat(url: string): string {
-  return fileURLToPath(url);
 }

@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import { UsageError } from "../errors.ts";
 import type { AnyTask, OptionSpec } from "../task/define_task.ts";
 import { suggest } from "./suggest.ts";
@@ -36,37 +35,54 @@ export interface ParsedTaskArgs {
  */
 export function parseTaskArgs(task: AnyTask, argv: string[]): ParsedTaskArgs {
   const specs: Record<string, OptionSpec> = { ...globalOptions, ...task.options };
-  const config: Record<string, { type: "string" | "boolean"; short?: string }> = {};
-  for (const [name, spec] of Object.entries(specs)) {
-    config[name] = {
-      type: spec.type === "boolean" ? "boolean" : "string",
-      ...(spec.short ? { short: spec.short } : {}),
-    };
-  }
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: config,
-      allowPositionals: true,
-      strict: !task.passThrough,
-      tokens: false,
-    });
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const unknown = /Unknown option '(-{1,2}[^']+)'/.exec(message)?.[1];
-    if (unknown) {
-      const guess = suggest(unknown.replace(/^-+/, ""), Object.keys(specs));
+  const shorts = new Map(
+    Object.entries(specs).flatMap((
+      [name, spec],
+    ) => (spec.short ? [[spec.short, name] as const] : [])),
+  );
+  const values: Record<string, string | boolean | undefined> = {};
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (token === "--") {
+      args.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!token.startsWith("-") || token === "-") {
+      args.push(token);
+      continue;
+    }
+    const eq = token.indexOf("=");
+    const flag = eq === -1 ? token : token.slice(0, eq);
+    const name = flag.startsWith("--") ? flag.slice(2) : shorts.get(flag.slice(1));
+    const spec = name === undefined ? undefined : specs[name];
+    if (name === undefined || spec === undefined) {
+      // pass-through tasks (psql) hand unknown options, and their values, to the program
+      if (task.passThrough) {
+        args.push(token);
+        continue;
+      }
+      const guess = suggest(flag.replace(/^-+/, ""), Object.keys(specs));
       throw new UsageError(
-        `unknown option ${unknown} for ${task.id}`,
+        `unknown option ${flag} for ${task.id}`,
         guess
           ? `did you mean --${guess}? see ./ops ${task.id} --help`
           : `see ./ops ${task.id} --help`,
       );
     }
-    throw new UsageError(`${task.id}: ${message.split("\n")[0]}`, `see ./ops ${task.id} --help`);
+    if (spec.type === "boolean") {
+      if (eq !== -1) {
+        throw new UsageError(`--${name} of ${task.id} takes no value`, `write --${name} alone`);
+      }
+      values[name] = true;
+      continue;
+    }
+    const value = eq !== -1 ? token.slice(eq + 1) : argv[++i];
+    if (value === undefined) {
+      throw new UsageError(`--${name} of ${task.id} needs a value`, `see ./ops ${task.id} --help`);
+    }
+    values[name] = value;
   }
-  const values = parsed.values as Record<string, string | boolean | undefined>;
   const options: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(task.options as Record<string, OptionSpec>)) {
     const raw = values[name];
@@ -76,7 +92,6 @@ export function parseTaskArgs(task: AnyTask, argv: string[]): ParsedTaskArgs {
     }
     options[name] = convert(task.id, name, spec, raw);
   }
-  const args = parsed.positionals;
   const specsArgs = task.args ?? [];
   const required = specsArgs.filter((a) => a.required).length;
   if (args.length < required) {

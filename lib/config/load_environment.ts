@@ -1,14 +1,12 @@
-import { basename, join, relative } from "node:path";
-import type { z } from "zod";
+import { basename, join, relative } from "../path.ts";
 import { UsageError } from "../errors.ts";
 import { environmentsDir, projectRoot, resolveFromRoot } from "../paths.ts";
 import type { AnyServiceDefinition } from "../service/define_service.ts";
-import { loadServices } from "../service/load_services.ts";
-import { environmentFileSchema, type RuntimeKind } from "./environment_schema.ts";
+import type { RuntimeKind } from "./environment_schema.ts";
 import { type GeneratedSecretMode, resolveSecret } from "./secrets.ts";
-import { secretRefPattern } from "./secret_ref.ts";
+import { secretRefPattern } from "./secret_pattern.ts";
 import { suggest } from "../cli/suggest.ts";
-import { parseLocatedYaml } from "./yaml_locations.ts";
+import { loadSnapshot, saveSnapshot } from "./environment_snapshot.ts";
 
 /** One service as configured in an environment. */
 export interface ConfiguredService {
@@ -50,6 +48,11 @@ export interface LoadEnvironmentOptions {
   generatedSecrets?: GeneratedSecretMode;
   /** Service definitions to use instead of loading `services/`. */
   services?: AnyServiceDefinition[];
+  /**
+   * Accept a current snapshot of the validated environment (fast path for
+   * `status` and `health`; the services it returns can be observed, not launched).
+   */
+  snapshot?: boolean;
 }
 
 /** Picks the environment from `--env`, then `OPS_ENV`, then `local`. */
@@ -83,6 +86,16 @@ export async function loadEnvironment(
         : `known environments: ${known.join(", ")}`,
     );
   }
+  if (options.snapshot && !options.services) {
+    const fast = await loadSnapshot(file, text);
+    if (fast) return fast;
+  }
+  // YAML, zod and the service modules are loaded only here, off the fast path
+  const [{ parseLocatedYaml }, { environmentFileSchema }, { loadServices }] = await Promise.all([
+    import("./yaml_locations.ts"),
+    import("./environment_schema.ts"),
+    import("../service/load_services.ts"),
+  ]);
   const located = parseLocatedYaml(text, shown);
   const problems: string[] = [];
   const report = (path: ReadonlyArray<PropertyKey>, message: string) => {
@@ -119,7 +132,7 @@ export async function loadEnvironment(
       );
       continue;
     }
-    const parsed = (definition.settings as z.ZodType).safeParse(section ?? {});
+    const parsed = definition.settings.safeParse(section ?? {});
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
         report(["services", name, ...issue.path], issue.message);
@@ -174,7 +187,7 @@ export async function loadEnvironment(
     }
   }
   services.sort((a, b) => a.definition.name.localeCompare(b.definition.name));
-  return {
+  const environment: Environment = {
     name: envFile.name,
     file,
     runtime: envFile.runtime,
@@ -184,6 +197,8 @@ export async function loadEnvironment(
     serviceUser: envFile.serviceUser,
     services,
   };
+  if (!options.services) await saveSnapshot(environment, text);
+  return environment;
 }
 
 function validationError(problems: string[]): UsageError {

@@ -1,11 +1,11 @@
 /**
  * Environments: loading, validation with file and line, secret references.
+ * YAML and zod load lazily inside {@link loadEnvironment}; schemas live in
+ * `environment_schema.ts` and `secret_ref.ts`.
  * @module
  */
 export { loadEnvironment, selectEnvironment } from "./load_environment.ts";
 export type { ConfiguredService, Environment, LoadEnvironmentOptions } from "./load_environment.ts";
-export { environmentFileSchema, runtimeKinds } from "./environment_schema.ts";
-export type { EnvironmentFile, RuntimeKind } from "./environment_schema.ts";
-export { secretRef, secretRefPattern } from "./secret_ref.ts";
+export type { RuntimeKind } from "./environment_schema.ts";
+export { secretRefPattern } from "./secret_pattern.ts";
 export { resolveSecret } from "./secrets.ts";
-export { parseLocatedYaml } from "./yaml_locations.ts";

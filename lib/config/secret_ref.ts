@@ -1,7 +1,8 @@
 import { z } from "zod";
 
-/** The reference forms a secret may take in an environment file. */
-export const secretRefPattern: RegExp = /^(env|file|generated):(.+)$/;
+import { secretRefPattern } from "./secret_pattern.ts";
+
+export { secretRefPattern };
 
 /**
  * A schema for a setting that holds a secret: only a reference (`env:NAME`,

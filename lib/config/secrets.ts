@@ -1,8 +1,8 @@
-import { dirname, join } from "node:path";
+import { dirname, join } from "../path.ts";
 import { UsageError } from "../errors.ts";
 import { redactor } from "../output/mod.ts";
 import { resolveFromRoot } from "../paths.ts";
-import { secretRefPattern } from "./secret_ref.ts";
+import { secretRefPattern } from "./secret_pattern.ts";
 
 /** How a missing `generated:` secret is handled: created (start paths) or left unresolved (read-only paths). */
 export type GeneratedSecretMode = "create" | "read";

@@ -8,3 +8,5 @@ export { httpProbe } from "./http_probe.ts";
 export { opensearchProbe } from "./opensearch_probe.ts";
 export { redisProbe, respCommand } from "./redis_probe.ts";
 export { postgresProbe } from "./postgres_probe.ts";
+export { probeFromSpec } from "./probe_spec.ts";
+export type { ProbeSpec } from "./probe_spec.ts";

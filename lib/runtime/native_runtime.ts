@@ -1,9 +1,17 @@
-import { dirname, join } from "node:path";
+import { dirname, join } from "../path.ts";
 import type { ConfiguredService, Environment } from "../config/mod.ts";
 import { FailedError, UsageError } from "../errors.ts";
 import { serviceContext } from "../service/service_context.ts";
+import { serviceProbe } from "../service/service_probe.ts";
 import type { NativeSpec } from "../service/define_service.ts";
-import { isAlive, portHolder, processGroupMembers, readProcStat, sleep } from "./proc.ts";
+import {
+  isAlive,
+  portHolder,
+  processGroupMembers,
+  readProcStat,
+  readProcStats,
+  sleep,
+} from "./proc.ts";
 import { followLog, tailLines } from "./log_file.ts";
 import { type ServiceUser, serviceUser } from "./service_user.ts";
 import { nativeTools } from "./native_tools.ts";
@@ -52,30 +60,43 @@ export class NativeRuntime implements Runtime {
   }
 
   async inspect(service: ConfiguredService): Promise<ProcessInfo> {
-    const { pidFile, recordFile } = nativePaths(service);
-    let pidText: string;
-    try {
-      pidText = await Deno.readTextFile(pidFile);
-    } catch {
-      return { state: "stopped", pid: null, startedAt: null };
-    }
-    const pid = Number(pidText.trim());
-    const record = await readRecord(recordFile);
-    const alive = Number.isInteger(pid) && pid > 0 &&
-      await isAlive(pid, record && record.pid === pid ? record.startedEpoch : undefined);
-    if (!alive) {
+    return (await this.inspectAll([service]))[0]!;
+  }
+
+  /** Inspects several services with one `ps` call (the status and health path). */
+  async inspectAll(services: readonly ConfiguredService[]): Promise<ProcessInfo[]> {
+    const found = await Promise.all(services.map(async (service) => {
+      const { pidFile, recordFile } = nativePaths(service);
+      let pidText: string;
+      try {
+        pidText = await Deno.readTextFile(pidFile);
+      } catch {
+        return undefined;
+      }
+      return { pid: Number(pidText.trim()), record: await readRecord(recordFile) };
+    }));
+    const pids = found.flatMap((f) => (f && Number.isInteger(f.pid) && f.pid > 0 ? [f.pid] : []));
+    const live = new Map((await readProcStats(pids)).map((p) => [p.pid, p]));
+    return found.map((f): ProcessInfo => {
+      if (!f) return { state: "stopped", pid: null, startedAt: null };
+      const { pid, record } = f;
+      const stat = live.get(pid);
+      const alive = stat !== undefined && !/^[ZX]/.test(stat.state) &&
+        (!record || record.pid !== pid || Math.abs(stat.startedEpoch - record.startedEpoch) <= 2);
+      if (!alive) {
+        return {
+          state: "crashed",
+          pid: null,
+          startedAt: record?.startedAt ?? null,
+          reason: `process ${pid} is gone but was not stopped`,
+        };
+      }
       return {
-        state: "crashed",
-        pid: null,
+        state: record?.readyAt ? "running" : "starting",
+        pid,
         startedAt: record?.startedAt ?? null,
-        reason: `process ${pid} is gone but was not stopped`,
       };
-    }
-    return {
-      state: record?.readyAt ? "running" : "starting",
-      pid,
-      startedAt: record?.startedAt ?? null,
-    };
+    });
   }
 
   async start(service: ConfiguredService, options: StartOptions = {}): Promise<LifecycleResult> {
@@ -185,7 +206,7 @@ export class NativeRuntime implements Runtime {
     startedEpoch: number,
     options: StartOptions,
   ): Promise<void> {
-    const probe = service.definition.probe(serviceContext(this.environment, service));
+    const probe = serviceProbe(this.environment, service);
     const deadline = Date.now() + spec.readyTimeoutMs;
     let last = "no probe yet";
     while (Date.now() < deadline) {

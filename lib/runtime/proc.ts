@@ -60,6 +60,12 @@ export async function readProcStat(pid: number): Promise<ProcStat | undefined> {
   return (await ps(["-p", String(pid)]))[0];
 }
 
+/** Several processes with one `ps` call; missing ones are left out. */
+export async function readProcStats(pids: readonly number[]): Promise<ProcStat[]> {
+  if (pids.length === 0) return [];
+  return await ps(["-p", pids.join(",")]);
+}
+
 /** True when the process exists, is not a zombie and (when given) started at `startedEpoch` (±2 s). */
 export async function isAlive(pid: number, startedEpoch?: number): Promise<boolean> {
   const stat = await readProcStat(pid);

@@ -49,6 +49,8 @@ export interface Runtime {
   stop(service: ConfiguredService): Promise<LifecycleResult>;
   /** The current process state of a service. */
   inspect(service: ConfiguredService): Promise<ProcessInfo>;
+  /** The process states of several services at once (one look at the process table). */
+  inspectAll(services: readonly ConfiguredService[]): Promise<ProcessInfo[]>;
   /** Log lines of a service, the last `tail` first, then new ones while following. */
   logs(service: ConfiguredService, options: LogOptions): AsyncIterable<string>;
   /** Runs a client program (pg_dump, redis-cli...) where the service runs. */

@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join } from "../path.ts";
 import { FailedError } from "../errors.ts";
 import { projectRoot } from "../paths.ts";
 

@@ -1,5 +1,6 @@
 import type { z } from "zod";
-import type { ProbeResult } from "../probes/types.ts";
+import type { ProbeSpec } from "../probes/probe_spec.ts";
+import type { Probe } from "../probes/types.ts";
 
 /** What a dependent needs of a dependency before it may start. */
 export type DependencyCondition = "healthy" | "started";
@@ -80,8 +81,12 @@ export interface ServiceDefinition<S = Record<string, unknown>> {
   settings: z.ZodType<S>;
   /** The TCP port the service listens on, from its settings. */
   port: (settings: S) => number | undefined;
-  /** Builds the health probe. */
-  probe: (ctx: ServiceContext<S>) => (signal: AbortSignal) => Promise<ProbeResult>;
+  /**
+   * The health probe: preferably a {@link ProbeSpec} (plain data, which lets
+   * `status` and `health` run it from the environment snapshot without
+   * importing this module), or a probe function.
+   */
+  probe: (ctx: ServiceContext<S>) => ProbeSpec | Probe;
   /** Builds the native launch spec. */
   native: (ctx: ServiceContext<S>) => NativeSpec;
   /** Names of the actions this service offers beyond start/stop/restart/logs (backup, flush, ingest...). */

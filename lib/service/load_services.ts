@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join } from "../path.ts";
 import { UsageError } from "../errors.ts";
 import { servicesDir as defaultServicesDir } from "../paths.ts";
 import type { AnyServiceDefinition } from "./define_service.ts";

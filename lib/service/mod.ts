@@ -15,3 +15,4 @@ export { loadServices } from "./load_services.ts";
 export { localHost, serviceContext } from "./service_context.ts";
 export { renderTemplate } from "./render_template.ts";
 export { cacheDir, findJavaHome, findPostgresBinDir, opensearchHome } from "./binaries.ts";
+export { serviceProbe } from "./service_probe.ts";

@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join } from "../path.ts";
 import type { ConfiguredService, Environment } from "../config/mod.ts";
 import { projectRoot, servicesDir } from "../paths.ts";
 import type { ServiceContext } from "./define_service.ts";

@@ -1,7 +1,7 @@
 import type { ConfiguredService, Environment } from "../config/mod.ts";
 import type { ProbeResult } from "../probes/types.ts";
-import type { Runtime, ServiceState } from "../runtime/runtime.ts";
-import { serviceContext } from "../service/service_context.ts";
+import type { ProcessInfo, Runtime, ServiceState } from "../runtime/runtime.ts";
+import { serviceProbe } from "../service/service_probe.ts";
 
 /** The status of one service: the `--json` contract of `status` and `health`. */
 export interface ServiceStatus {
@@ -23,22 +23,15 @@ export interface StackStatus {
   services: ServiceStatus[];
 }
 
-/** Probes one service (only when its process runs) and combines it with the runtime's view. */
-export async function serviceStatus(
-  environment: Environment,
-  runtime: Runtime,
+/** Combines the runtime's view of a service with its probe result (kept only when its process runs). */
+function statusOf(
   service: ConfiguredService,
-  signal?: AbortSignal,
-): Promise<ServiceStatus> {
-  const info = await runtime.inspect(service);
-  let probe: ProbeResult | undefined;
-  if (info.state === "running" || info.state === "starting") {
-    probe = await service.definition.probe(serviceContext(environment, service))(
-      signal ?? AbortSignal.timeout(10_000),
-    );
-  }
-  const startedAt = info.startedAt;
+  info: ProcessInfo,
+  probed: ProbeResult | undefined,
+): ServiceStatus {
   const running = info.state === "running" || info.state === "starting";
+  const probe = running ? probed : undefined;
+  const startedAt = info.startedAt;
   return {
     name: service.definition.name,
     state: info.state,
@@ -55,16 +48,44 @@ export async function serviceStatus(
   };
 }
 
-/** Probes every service in parallel. */
+/** The status of one service. */
+export async function serviceStatus(
+  environment: Environment,
+  runtime: Runtime,
+  service: ConfiguredService,
+  signal?: AbortSignal,
+): Promise<ServiceStatus> {
+  return (await statuses(environment, runtime, [service], signal))[0]!;
+}
+
+/** Every service's status. */
 export async function stackStatus(
   environment: Environment,
   runtime: Runtime,
   signal?: AbortSignal,
 ): Promise<StackStatus> {
-  const services = await Promise.all(
-    environment.services.map((s) => serviceStatus(environment, runtime, s, signal)),
-  );
-  return { environment: environment.name, services };
+  return {
+    environment: environment.name,
+    services: await statuses(environment, runtime, environment.services, signal),
+  };
+}
+
+/**
+ * One look at the process table, with the probes running at the same time
+ * (a probe of a service that turns out not to run is discarded).
+ */
+async function statuses(
+  environment: Environment,
+  runtime: Runtime,
+  services: readonly ConfiguredService[],
+  signal: AbortSignal | undefined,
+): Promise<ServiceStatus[]> {
+  const probeSignal = signal ?? AbortSignal.timeout(10_000);
+  const [infos, probes] = await Promise.all([
+    runtime.inspectAll(services),
+    Promise.all(services.map((s) => serviceProbe(environment, s)(probeSignal))),
+  ]);
+  return services.map((s, i) => statusOf(s, infos[i]!, probes[i]));
 }
 
 /** Service name → dependency names, for the graph functions. */

@@ -67,6 +67,8 @@ export interface TaskDefinition<T extends OptionSpecs = OptionSpecs, R = unknown
   permissions: PermissionSet;
   /** Destroys or replaces data: confirmation, `--yes`, `--force` in protected environments. */
   dangerous?: boolean;
+  /** Observes only (status, health): may use the environment snapshot instead of loading every definition. */
+  observesOnly?: boolean;
   /** False for tasks that need no environment (setup). */
   needsEnvironment?: boolean;
   /** Positional arguments. */

@@ -61,6 +61,7 @@ export async function runTask<R = unknown>(
   Object.assign(values, options.options ?? {});
   const environment = options.environment ?? await loadEnvironment(selectEnvironment(options.env), {
     generatedSecrets: task.permissions === "observe" ? "read" : "create",
+    snapshot: task.observesOnly === true,
   });
   const runtime = options.runtime ??
     (task.needsEnvironment === false && environment.runtime !== "native"

@@ -1,7 +1,7 @@
-import { join } from "node:path";
+import { join } from "../../lib/path.ts";
 import { z } from "zod";
 import { FailedError } from "../../lib/errors.ts";
-import { opensearchProbe } from "../../lib/probes/opensearch_probe.ts";
+import { opensearchPaths } from "./paths.ts";
 import { defineService } from "../../lib/service/define_service.ts";
 import { findJavaHome, opensearchHome } from "../../lib/service/binaries.ts";
 import { renderTemplate } from "../../lib/service/render_template.ts";
@@ -16,17 +16,7 @@ const settings = z.object({
 /** OpenSearch settings in an environment file. */
 export type OpenSearchSettings = z.infer<typeof settings>;
 
-/** Paths of the OpenSearch state under its state folder. */
-export function opensearchPaths(
-  stateDir: string,
-): { config: string; data: string; logs: string; snapshots: string } {
-  return {
-    config: join(stateDir, "config"),
-    data: join(stateDir, "data"),
-    logs: join(stateDir, "logs", "opensearch"),
-    snapshots: join(stateDir, "snapshots"),
-  };
-}
+export { opensearchPaths };
 
 export default defineService({
   name: "opensearch",
@@ -35,7 +25,7 @@ export default defineService({
   settings,
   port: (s) => s.port,
   capabilities: ["backup", "restore", "create-index", "delete-index", "indices"],
-  probe: (ctx) => opensearchProbe(`http://${ctx.host}:${ctx.settings.port}`),
+  probe: (ctx) => ({ kind: "opensearch", url: `http://${ctx.host}:${ctx.settings.port}` }),
   native: (ctx) => {
     const home = opensearchHome(ctx.settings.version);
     const paths = opensearchPaths(ctx.stateDir);

@@ -1,7 +1,7 @@
-import { join } from "node:path";
+import { join } from "../../lib/path.ts";
 import { z } from "zod";
 import { secretRef } from "../../lib/config/secret_ref.ts";
-import { postgresProbe } from "../../lib/probes/postgres_probe.ts";
+import { postgresPaths } from "./paths.ts";
 import { defineService } from "../../lib/service/define_service.ts";
 import { findPostgresBinDir } from "../../lib/service/binaries.ts";
 import { renderTemplate } from "../../lib/service/render_template.ts";
@@ -19,14 +19,7 @@ const settings = z.object({
 /** PostgreSQL settings in an environment file. */
 export type PostgresSettings = z.infer<typeof settings>;
 
-/** Paths of the PostgreSQL state under its state folder. */
-export function postgresPaths(stateDir: string): { data: string; socket: string; conf: string } {
-  return {
-    data: join(stateDir, "data"),
-    socket: join(stateDir, "socket"),
-    conf: join(stateDir, "conf"),
-  };
-}
+export { postgresPaths };
 
 export default defineService({
   name: "postgres",
@@ -35,8 +28,13 @@ export default defineService({
   settings,
   port: (s) => s.port,
   capabilities: ["backup", "restore", "migrate", "psql", "db-reset"],
-  probe: (ctx) =>
-    postgresProbe(ctx.host, ctx.settings.port, ctx.settings.user, ctx.settings.database),
+  probe: (ctx) => ({
+    kind: "postgres",
+    host: ctx.host,
+    port: ctx.settings.port,
+    user: ctx.settings.user,
+    database: ctx.settings.database,
+  }),
   native: (ctx) => {
     const bin = findPostgresBinDir();
     const paths = postgresPaths(ctx.stateDir);

@@ -1,7 +1,7 @@
-import { join } from "node:path";
+import { join } from "../../lib/path.ts";
 import { z } from "zod";
 import { secretRef } from "../../lib/config/secret_ref.ts";
-import { redisProbe } from "../../lib/probes/redis_probe.ts";
+import { redisPaths } from "./paths.ts";
 import { defineService } from "../../lib/service/define_service.ts";
 import { renderTemplate } from "../../lib/service/render_template.ts";
 
@@ -15,10 +15,7 @@ const settings = z.object({
 /** Redis settings in an environment file. */
 export type RedisSettings = z.infer<typeof settings>;
 
-/** Paths of the Redis state under its state folder. */
-export function redisPaths(stateDir: string): { data: string; conf: string } {
-  return { data: join(stateDir, "data"), conf: join(stateDir, "conf", "redis.conf") };
-}
+export { redisPaths };
 
 export default defineService({
   name: "redis",
@@ -27,7 +24,12 @@ export default defineService({
   settings,
   port: (s) => s.port,
   capabilities: ["backup", "restore", "flush"],
-  probe: (ctx) => redisProbe(ctx.host, ctx.settings.port, ctx.secrets.password),
+  probe: (ctx) => ({
+    kind: "redis",
+    host: ctx.host,
+    port: ctx.settings.port,
+    passwordSetting: "password",
+  }),
   native: (ctx) => {
     const paths = redisPaths(ctx.stateDir);
     return {
