@@ -1,57 +1,201 @@
-import { join } from "node:path";
-import type { MigrationReport } from "../lib/postgres/migrations.ts";
-import { postgresAccess } from "../lib/postgres/postgres_access.ts";
-import { servicesDir } from "../lib/paths.ts";
+import { formatBytes } from "../lib/output/format_bytes.ts";
 import type { Output } from "../lib/output/output.ts";
+import { postgresAccess } from "../lib/postgres/postgres_access.ts";
 import { type AnyTask, defineTask } from "../lib/task/define_task.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
+import { renderVerify } from "./backup_catalog.ts";
+import {
+  backupPostgres,
+  postgresBackupFormats,
+  type PostgresBackupResult,
+  postgresCompressions,
+} from "./postgres_backup.ts";
+import { type DbResetResult, resetPostgresDatabase } from "./postgres_db_reset.ts";
+import { migratePostgres, renderMigrations } from "./postgres_migrate.ts";
+import { type PostgresRestoreResult, restorePostgres } from "./postgres_restore.ts";
+import { type PostgresVerifyResult, verifyPostgres } from "./postgres_verify.ts";
 
-/** The folder of the PostgreSQL migration files. */
-export const migrationsDir: string = join(servicesDir, "postgres", "migrations");
+export { backupPostgres, type PostgresBackupOptions } from "./postgres_backup.ts";
+export type { PostgresBackupResult } from "./postgres_backup.ts";
+export { type PostgresRestoreOptions, restorePostgres } from "./postgres_restore.ts";
+export type { PostgresRestoreResult } from "./postgres_restore.ts";
+export { verifyPostgres } from "./postgres_verify.ts";
+export { migratePostgres, migrationsDir } from "./postgres_migrate.ts";
+export { resetPostgresDatabase } from "./postgres_db_reset.ts";
 
-/** Applies the pending migrations of `services/postgres/migrations` to the app database. */
-export async function migratePostgres(
-  ctx: TaskContext,
-  options: { dryRun: boolean; dir?: string },
-): Promise<MigrationReport> {
-  const access = postgresAccess(ctx.service("postgres"));
-  const { applyMigrations } = await import("../lib/postgres/migrations.ts");
-  return await applyMigrations({
-    connection: access.app,
-    dir: options.dir ?? migrationsDir,
-    dryRun: options.dryRun,
-    onStep: (step) => ctx.output.info(`${step.status} ${step.version}_${step.name}`),
+/** What `postgres:psql` returns: psql's own exit status. */
+export interface PsqlResult {
+  exitCode: number;
+}
+
+/**
+ * Runs psql connected to the app database as the app user over TCP; the
+ * password travels in PGPASSWORD, never on the command line. Terminal and
+ * pipes are psql's own.
+ */
+export async function runPsql(ctx: TaskContext, args: string[]): Promise<PsqlResult> {
+  const service = ctx.service("postgres");
+  const access = postgresAccess(service);
+  const child = ctx.runtime.exec(service, [access.bin("psql"), ...args], {
+    env: access.appEnv,
+    stdin: "inherit",
+    stdout: "inherit",
+    stderr: "inherit",
   });
+  const status = await child.status;
+  return { exitCode: status.code };
 }
 
-function renderMigrations(report: MigrationReport, output: Output): void {
-  const pending = report.steps.filter((s) => s.status !== "already applied");
-  const done = report.steps.length - pending.length;
-  for (const step of pending) {
-    output.line(
-      `${report.dryRun ? "would apply" : "applied"}  ${step.version}_${step.name}${
-        report.dryRun ? "" : ` (${step.durationMs} ms)`
-      }`,
-    );
-  }
+function renderBackup(result: PostgresBackupResult, output: Output): void {
   output.line(
-    `${report.database}: ${pending.length} migration(s) ${
-      report.dryRun ? "pending" : "applied"
-    }, ${done} already applied`,
+    `postgres backup ${result.id}: ${result.database}, ${result.tables} table(s), ${result.rows} row(s), ${
+      formatBytes(result.totalBytes)
+    } (${result.format}, ${result.compression}) in ${(result.durationMs / 1000).toFixed(1)} s`,
   );
-  if (report.missingFiles.length) {
-    output.warn(
-      `applied migrations without a file: ${report.missingFiles.join(", ")}`,
-    );
+  output.line(`  ${result.path}`);
+}
+
+function renderRestore(result: PostgresRestoreResult, output: Output): void {
+  output.line(
+    `restored postgres backup ${result.id} ${
+      result.replaced ? "over" : "into the new database"
+    } ${result.database}: ${result.tables} table(s), ${result.rows} row(s), row counts match, in ${
+      (result.durationMs / 1000).toFixed(1)
+    } s`,
+  );
+  if (result.safetyBackupId) {
+    output.line(`  safety backup of the previous data: ${result.safetyBackupId}`);
   }
 }
 
-/** The PostgreSQL data tasks. */
+function renderPostgresVerify(result: PostgresVerifyResult, output: Output): void {
+  renderVerify({ ...result, problems: result.problems }, output);
+  const test = result.restoreTest;
+  if (!test) return;
+  output.line(
+    test.ok
+      ? `${
+        output.style("ok", "green")
+      }  restore test: ${test.tables} table(s), ${test.rows} row(s) restored into a scratch database, row counts match the manifest (${
+        (test.durationMs / 1000).toFixed(1)
+      } s)`
+      : `${output.style("FAILED", "red")}  restore test: ${test.problems.length} problem(s)`,
+  );
+}
+
+function renderReset(result: DbResetResult, output: Output): void {
+  if (result.safetyBackupId) output.line(`safety backup: ${result.safetyBackupId}`);
+  output.line(`database ${result.database} was dropped and recreated`);
+  renderMigrations(result.migrations, output);
+}
+
+/** The PostgreSQL data tasks: backup, restore, verify, migrate, db-reset and psql. */
 export function postgresTasks(): AnyTask[] {
+  const service = "postgres";
+  const backup = defineTask({
+    id: "postgres:backup",
+    summary:
+      "Back up the app database with pg_dump into the catalog (checksummed, with row counts)",
+    service,
+    action: "backup",
+    permissions: "ops",
+    options: {
+      format: {
+        type: "string",
+        description: "custom (one file, streamed) or directory (parallel with --jobs)",
+        choices: postgresBackupFormats,
+        default: "custom",
+      },
+      jobs: {
+        type: "number",
+        description: "parallel pg_dump jobs (directory format)",
+        min: 1,
+        integer: true,
+        placeholder: "N",
+      },
+      compression: {
+        type: "string",
+        description: "dump compression",
+        choices: postgresCompressions,
+        default: "gzip-6",
+      },
+      label: { type: "string", description: "a note kept in the manifest", placeholder: "TEXT" },
+      database: {
+        type: "string",
+        description: "database to dump (default: the app database)",
+        placeholder: "DB",
+      },
+    },
+    run: (ctx, { options }) =>
+      backupPostgres(ctx, {
+        format: options.format as "custom" | "directory",
+        compression: options.compression,
+        label: options.label,
+        ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
+        ...(options.database !== undefined ? { database: options.database } : {}),
+      }),
+    render: renderBackup,
+  });
+  const restore = defineTask({
+    id: "postgres:restore",
+    summary:
+      "Restore a postgres backup (checksums first, safety backup, swapped in only when complete)",
+    service,
+    action: "restore",
+    permissions: "ops",
+    dangerous: true,
+    args: [{ name: "id", description: "backup id, or latest", required: true }],
+    options: {
+      target: {
+        type: "string",
+        description: "database to restore into (default: the one backed up)",
+        placeholder: "DB",
+      },
+      "no-safety-backup": {
+        type: "boolean",
+        description: "skip the backup of the current data taken first",
+        default: false,
+      },
+      jobs: {
+        type: "number",
+        description: "parallel pg_restore jobs",
+        min: 1,
+        integer: true,
+        placeholder: "N",
+      },
+    },
+    run: (ctx, { options, args }) =>
+      restorePostgres(ctx, {
+        id: args[0]!,
+        target: options.target,
+        safetyBackup: !options["no-safety-backup"],
+        jobs: options.jobs,
+      }),
+    render: renderRestore,
+  });
+  const verify = defineTask({
+    id: "postgres:verify",
+    summary: "Re-check every checksum of a postgres backup; --restore-test also restores it aside",
+    service,
+    action: "verify",
+    permissions: "ops",
+    args: [{ name: "id", description: "backup id, or latest", required: true }],
+    options: {
+      "restore-test": {
+        type: "boolean",
+        description: "restore into a scratch database and compare row counts, then drop it",
+        default: false,
+      },
+    },
+    run: (ctx, { options, args }) =>
+      verifyPostgres(ctx, { id: args[0]!, restoreTest: options["restore-test"] }),
+    render: renderPostgresVerify,
+    exitCode: (result) => (result.ok ? 0 : 1),
+  });
   const migrate = defineTask({
     id: "postgres:migrate",
     summary: "Apply pending SQL migrations (services/postgres/migrations), one transaction each",
-    service: "postgres",
+    service,
     action: "migrate",
     permissions: "ops",
     options: {
@@ -64,5 +208,39 @@ export function postgresTasks(): AnyTask[] {
     run: (ctx, { options }) => migratePostgres(ctx, { dryRun: options["dry-run"] }),
     render: renderMigrations,
   });
-  return [migrate];
+  const dbReset = defineTask({
+    id: "postgres:db-reset",
+    summary: "Drop and recreate the app database, then apply the migrations (safety backup first)",
+    service,
+    action: "db-reset",
+    permissions: "ops",
+    dangerous: true,
+    options: {
+      "no-safety-backup": {
+        type: "boolean",
+        description: "skip the backup of the current data taken first",
+        default: false,
+      },
+    },
+    run: (ctx, { options }) =>
+      resetPostgresDatabase(ctx, { safetyBackup: !options["no-safety-backup"] }),
+    render: renderReset,
+  });
+  const psql = defineTask({
+    id: "postgres:psql",
+    summary: "Open psql on the app database as the app user (extra arguments go to psql)",
+    service,
+    action: "psql",
+    permissions: "ops",
+    passThrough: true,
+    args: [{
+      name: "psql-args",
+      description: 'arguments for psql, e.g. -c "select 1"',
+      variadic: true,
+    }],
+    options: {},
+    run: (ctx, { args }) => runPsql(ctx, args),
+    exitCode: (result) => (result.exitCode === 0 ? 0 : 1),
+  });
+  return [backup, restore, verify, migrate, dbReset, psql];
 }

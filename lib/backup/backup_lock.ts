@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join } from "../path.ts";
 import { BusyError } from "../errors.ts";
 import { isAlive, readProcStat, sleep } from "../runtime/proc.ts";
 import { serviceBackupDir } from "./manifest.ts";

@@ -1,5 +1,3 @@
-import { createHash } from "node:crypto";
-
 /** Size and SHA-256 of some bytes. */
 export interface Checksum {
   size: number;
@@ -18,6 +16,8 @@ export async function writeStreamWithChecksum(
   path: string,
   onProgress?: ProgressCallback,
 ): Promise<Checksum> {
+  // node:crypto hashes incrementally (WebCrypto cannot); loaded here, off the start-up path
+  const { createHash } = await import("node:crypto");
   const hash = createHash("sha256");
   const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
   let size = 0;
@@ -38,6 +38,8 @@ export async function writeStreamWithChecksum(
 
 /** Re-reads a file and returns its size and SHA-256. */
 export async function hashFile(path: string, onProgress?: ProgressCallback): Promise<Checksum> {
+  // node:crypto hashes incrementally (WebCrypto cannot); loaded here, off the start-up path
+  const { createHash } = await import("node:crypto");
   const hash = createHash("sha256");
   using file = await Deno.open(path, { read: true });
   let size = 0;

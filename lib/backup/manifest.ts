@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join } from "../path.ts";
 
 /** Version of the manifest layout; readers refuse newer ones. */
 export const manifestFormatVersion = 1;

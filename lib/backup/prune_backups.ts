@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join } from "../path.ts";
 import { UsageError } from "../errors.ts";
 import { listBackups } from "./list_backups.ts";
 import { serviceBackupDir } from "./manifest.ts";

@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join } from "../path.ts";
 import { isAlive } from "../runtime/proc.ts";
 
 /** The file in a temp backup folder naming the process writing it. */

@@ -1,4 +1,4 @@
-import { join, relative, sep } from "node:path";
+import { join, relative, sep } from "../path.ts";
 import { errorMessage, FailedError } from "../errors.ts";
 import { readProcStat } from "../runtime/proc.ts";
 import { newBackupId, validateLabel } from "./backup_id.ts";

@@ -1,8 +1,8 @@
-import { join } from "node:path";
+import { join } from "../path.ts";
 import type { ConfiguredService } from "../config/mod.ts";
 import { findPostgresBinDir } from "../service/binaries.ts";
 import { localHost } from "../service/service_context.ts";
-import { postgresPaths } from "../../services/postgres/service.ts";
+import { postgresPaths } from "../../services/postgres/paths.ts";
 import type { PostgresConnection } from "./migrations.ts";
 
 /** How tasks reach a configured PostgreSQL: as the app user over TCP, or as the superuser over the socket. */

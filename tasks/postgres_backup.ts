@@ -1,0 +1,248 @@
+import { join } from "../lib/path.ts";
+import { withBackupLock, writeBackup } from "../lib/backup/mod.ts";
+import { UsageError } from "../lib/errors.ts";
+import { createProgress } from "../lib/output/progress.ts";
+import { postgresAccess } from "../lib/postgres/postgres_access.ts";
+import { startClient } from "../lib/postgres/run_client.ts";
+import { withSuperuser } from "../lib/postgres/superuser_sql.ts";
+import { tableRowCounts } from "../lib/postgres/table_row_counts.ts";
+import type { TaskContext } from "../lib/task/task_context.ts";
+
+/** Dump formats: one custom-format file (streamed), or a directory (parallel with `jobs`). */
+export const postgresBackupFormats = ["custom", "directory"] as const;
+/** A dump format. */
+export type PostgresBackupFormat = (typeof postgresBackupFormats)[number];
+
+/** Compression pg_dump 15 offers: none, or gzip at a level. */
+export const postgresCompressions = [
+  "none",
+  ...Array.from({ length: 9 }, (_, i) => `gzip-${i + 1}`),
+] as const;
+
+/** Options of {@link backupPostgres}. */
+export interface PostgresBackupOptions {
+  /** Default `custom`. */
+  format?: PostgresBackupFormat;
+  /** Parallel dump jobs (directory format only). */
+  jobs?: number;
+  /** `none` or `gzip-1`..`gzip-9` (default `gzip-6`). */
+  compression?: string;
+  label?: string | undefined;
+  /** Database to dump (default: the app database). */
+  database?: string;
+  /** False when the caller already holds the postgres backup lock (safety backups). */
+  lock?: boolean;
+  /** Progress label (default `postgres:backup`). */
+  progressLabel?: string;
+}
+
+/** What `postgres:backup` returns. */
+export interface PostgresBackupResult {
+  service: "postgres";
+  id: string;
+  path: string;
+  database: string;
+  format: PostgresBackupFormat;
+  compression: string;
+  label: string | null;
+  totalBytes: number;
+  files: number;
+  tables: number;
+  rows: number;
+  durationMs: number;
+}
+
+/** The facts `postgres:backup` records in `details` of its manifest. */
+export interface PostgresBackupDetails {
+  database: string;
+  owner: string;
+  /** `app.dump` (custom) or `app.dir` (directory). */
+  dump: string;
+  format: PostgresBackupFormat;
+  /** Exact row counts by `schema.table`, taken in the dump's own snapshot. */
+  tables: Record<string, number>;
+}
+
+/**
+ * Backs up a PostgreSQL database with pg_dump into the catalog. The dump runs
+ * in a snapshot exported by a repeatable-read transaction that counts every
+ * table's rows meanwhile, so the counts match the dump exactly. Custom format
+ * streams pg_dump's stdout through SHA-256 into the file; directory format
+ * lets pg_dump write (in parallel) and hashes afterwards.
+ * @throws {UsageError} bad options or unknown database; {BusyError} lock held; {FailedError} pg_dump failed.
+ */
+export async function backupPostgres(
+  ctx: TaskContext,
+  options: PostgresBackupOptions = {},
+): Promise<PostgresBackupResult> {
+  const service = ctx.service("postgres");
+  const access = postgresAccess(service);
+  const format = options.format ?? "custom";
+  const compression = options.compression ?? "gzip-6";
+  const level = compressionLevel(compression);
+  const database = options.database ?? access.database;
+  if (options.jobs !== undefined && options.jobs > 1 && format !== "directory") {
+    throw new UsageError(
+      "--jobs needs the directory format",
+      "add --format directory (pg_dump dumps in parallel only into a directory)",
+    );
+  }
+  const run = () =>
+    dump(ctx, { ...options, format, compression, level, database, jobs: options.jobs ?? 1 });
+  if (options.lock === false) return await run();
+  return await withBackupLock(ctx.environment.backupDir, "postgres", "postgres:backup", run);
+}
+
+async function dump(
+  ctx: TaskContext,
+  o: PostgresBackupOptions & {
+    format: PostgresBackupFormat;
+    compression: string;
+    level: number;
+    database: string;
+    jobs: number;
+  },
+): Promise<PostgresBackupResult> {
+  const began = performance.now();
+  const service = ctx.service("postgres");
+  const access = postgresAccess(service);
+  const progress = createProgress(ctx.output, { label: o.progressLabel ?? "postgres:backup" });
+  const dumpName = o.format === "custom" ? `${o.database}.dump` : `${o.database}.dir`;
+  try {
+    const toolVersion = await pgDumpVersion(ctx, access.bin("pg_dump"));
+    const entry = await withSuperuser(service, "postgres", async (admin) => {
+      const [db] = await admin<{ owner: string }[]>`
+        select pg_get_userbyid(datdba) as owner from pg_database where datname = ${o.database}`;
+      if (!db) {
+        throw new UsageError(
+          `database ${JSON.stringify(o.database)} does not exist`,
+          "check the name (the app database is the default)",
+        );
+      }
+      return await writeBackup(
+        {
+          backupDir: ctx.environment.backupDir,
+          service: "postgres",
+          environment: ctx.environment.name,
+          label: o.label,
+          options: { format: o.format, compression: o.compression, jobs: o.jobs },
+          onProgress: (n) => progress.update(n),
+        },
+        (writer) =>
+          withSuperuser(
+            service,
+            o.database,
+            (sql) =>
+              sql.begin("isolation level repeatable read read only", async (tx) => {
+                const [snap] = await tx<{ snapshot: string; version: string }[]>`
+              select pg_export_snapshot() as snapshot, current_setting('server_version') as version`;
+                const argv = [
+                  access.bin("pg_dump"),
+                  ...access.superuserArgs,
+                  "--no-password",
+                  `--format=${o.format}`,
+                  `--compress=${o.level}`,
+                  `--snapshot=${snap!.snapshot}`,
+                  ...(o.format === "directory"
+                    ? [`--jobs=${o.jobs}`, `--file=${join(writer.dir, dumpName)}`]
+                    : []),
+                  o.database,
+                ];
+                const client = startClient(ctx.runtime, service, argv, {
+                  stdout: o.format === "custom" ? "piped" : "null",
+                  signal: ctx.signal,
+                });
+                await writer.recordChild(client.child.pid);
+                const poll = o.format === "directory"
+                  ? setInterval(
+                    () => void dirSize(join(writer.dir, dumpName)).then((n) => progress.update(n)),
+                    1000,
+                  )
+                  : undefined;
+                try {
+                  const [tables] = await Promise.all([
+                    tableRowCounts(tx),
+                    o.format === "custom"
+                      ? writer.addStream(dumpName, client.child.stdout)
+                      : Promise.resolve(),
+                    client.finished,
+                  ]);
+                  const details: PostgresBackupDetails = {
+                    database: o.database,
+                    owner: db.owner,
+                    dump: dumpName,
+                    format: o.format,
+                    tables,
+                  };
+                  return { details: { ...details }, serverVersion: snap!.version, toolVersion };
+                } catch (error) {
+                  try {
+                    client.child.kill("SIGKILL");
+                  } catch {
+                    // already exited
+                  }
+                  await client.finished.catch(() => {});
+                  throw error;
+                } finally {
+                  if (poll !== undefined) {
+                    clearInterval(poll);
+                  }
+                }
+              }),
+          ),
+      );
+    });
+    const details = entry.manifest.details as unknown as PostgresBackupDetails;
+    const rows = Object.values(details.tables).reduce((a, b) => a + b, 0);
+    return {
+      service: "postgres",
+      id: entry.manifest.id,
+      path: entry.path,
+      database: o.database,
+      format: o.format,
+      compression: o.compression,
+      label: entry.manifest.label,
+      totalBytes: entry.manifest.totalBytes,
+      files: entry.manifest.files.length,
+      tables: Object.keys(details.tables).length,
+      rows,
+      durationMs: Math.round(performance.now() - began),
+    };
+  } finally {
+    progress.done();
+  }
+}
+
+/** The pg_dump `--compress` level of a compression choice. @throws {UsageError} for an unknown choice. */
+export function compressionLevel(choice: string): number {
+  if (choice === "none") return 0;
+  const m = /^gzip-([1-9])$/.exec(choice);
+  if (!m) {
+    throw new UsageError(
+      `unknown compression ${JSON.stringify(choice)}`,
+      `choose one of ${postgresCompressions.join(", ")}`,
+    );
+  }
+  return Number(m[1]);
+}
+
+async function pgDumpVersion(ctx: TaskContext, program: string): Promise<string> {
+  const child = ctx.runtime.exec(ctx.service("postgres"), [program, "--version"], {
+    stdout: "piped",
+    stderr: "null",
+  });
+  const { stdout } = await child.output();
+  return new TextDecoder().decode(stdout).trim();
+}
+
+async function dirSize(dir: string): Promise<number> {
+  let total = 0;
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isFile) total += (await Deno.stat(join(dir, entry.name))).size;
+    }
+  } catch {
+    // not created yet
+  }
+  return total;
+}

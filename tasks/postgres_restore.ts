@@ -1,0 +1,217 @@
+import { readBackup, verifyBackup, type VerifyReport, withBackupLock } from "../lib/backup/mod.ts";
+import { FailedError, UsageError } from "../lib/errors.ts";
+import { createProgress } from "../lib/output/progress.ts";
+import { postgresAccess } from "../lib/postgres/postgres_access.ts";
+import {
+  databaseNamePattern,
+  dropDatabase,
+  ident,
+  restoreIntoNewDatabase,
+} from "../lib/postgres/restore_into_database.ts";
+import { withSuperuser } from "../lib/postgres/superuser_sql.ts";
+import type { TaskContext } from "../lib/task/task_context.ts";
+import { backupPostgres } from "./postgres_backup.ts";
+
+/** Options of {@link restorePostgres}. */
+export interface PostgresRestoreOptions {
+  /** Backup id (or `latest`). */
+  id: string;
+  /** Database to restore into (default: the database the backup was taken of). */
+  target?: string | undefined;
+  /** Take a backup of the target first (default true). */
+  safetyBackup?: boolean;
+  /** Parallel pg_restore jobs. */
+  jobs?: number | undefined;
+  /** False when the caller already holds the postgres backup lock. */
+  lock?: boolean;
+}
+
+/** What `postgres:restore` returns. */
+export interface PostgresRestoreResult {
+  service: "postgres";
+  id: string;
+  database: string;
+  /** True when an existing database was replaced, false when it was created. */
+  replaced: boolean;
+  safetyBackupId: string | null;
+  tables: number;
+  rows: number;
+  durationMs: number;
+}
+
+function randomSuffix(): string {
+  return Array.from(
+    crypto.getRandomValues(new Uint8Array(3)),
+    (b) => b.toString(16).padStart(2, "0"),
+  )
+    .join("");
+}
+
+/** Checks every checksum of a backup. @throws {FailedError} listing the problems (nothing was touched). */
+export async function assertBackupIntact(
+  ctx: TaskContext,
+  backup: Awaited<ReturnType<typeof readBackup>>,
+): Promise<VerifyReport> {
+  const progress = createProgress(ctx.output, {
+    label: `verifying ${backup.manifest.id}`,
+    total: backup.manifest.totalBytes,
+  });
+  const report = await verifyBackup(backup, (n) => progress.update(n)).finally(() =>
+    progress.done()
+  );
+  if (!report.ok) {
+    throw new FailedError(
+      `${backup.manifest.service} backup ${backup.manifest.id} is damaged, nothing was changed:\n    ${
+        report.problems.join("\n    ")
+      }`,
+      { hint: `pick another backup: ./ops ${backup.manifest.service}:backups` },
+    );
+  }
+  return report;
+}
+
+/**
+ * Restores a postgres backup: checksums first (nothing is touched when one
+ * fails), confirmation, a safety backup of the target, then pg_restore into a
+ * new database whose row counts are compared with the manifest; only then is
+ * it swapped in for the target by rename (the old one is dropped). A failed
+ * restore leaves the live database as it was.
+ * @throws {UsageError} unknown id, bad target, not confirmed; {FailedError} damaged backup or restore failure; {BusyError} lock held.
+ */
+export async function restorePostgres(
+  ctx: TaskContext,
+  options: PostgresRestoreOptions,
+): Promise<PostgresRestoreResult> {
+  const began = performance.now();
+  const service = ctx.service("postgres");
+  const access = postgresAccess(service);
+  const backup = await readBackup(ctx.environment.backupDir, "postgres", options.id);
+  const details = backup.manifest.details as { database?: string; owner?: string };
+  const target = options.target ?? details.database ?? access.database;
+  if (!databaseNamePattern.test(target)) {
+    throw new UsageError(
+      `database name ${JSON.stringify(target)} is not allowed`,
+      "use lower-case letters, digits and '_' (at most 48 characters)",
+    );
+  }
+  await assertBackupIntact(ctx, backup);
+  const existing = await withSuperuser(service, "postgres", async (sql) => {
+    const [row] = await sql<{ owner: string }[]>`
+      select pg_get_userbyid(datdba) as owner from pg_database where datname = ${target}`;
+    return row;
+  });
+  await ctx.confirm(
+    existing
+      ? `replace database ${JSON.stringify(target)} with postgres backup ${backup.manifest.id}`
+      : `restore postgres backup ${backup.manifest.id} into the new database ${
+        JSON.stringify(target)
+      }`,
+  );
+  const run = async (): Promise<PostgresRestoreResult> => {
+    let safetyBackupId: string | null = null;
+    if (existing && options.safetyBackup !== false) {
+      ctx.output.info(`taking a safety backup of ${target} first...`);
+      const safety = await backupPostgres(ctx, {
+        database: target,
+        label: `safety before restore of ${backup.manifest.id}`,
+        lock: false,
+        progressLabel: "safety backup",
+      });
+      safetyBackupId = safety.id;
+    }
+    const scratch = `${target}_restore_${randomSuffix()}`;
+    ctx.output.info(`restoring ${backup.manifest.id} into ${scratch}...`);
+    const restored = await restoreIntoNewDatabase({
+      runtime: ctx.runtime,
+      service,
+      backup,
+      database: scratch,
+      owner: existing?.owner ?? details.owner ?? access.app.user,
+      ...(options.jobs ? { jobs: options.jobs } : {}),
+      signal: ctx.signal,
+    });
+    if (restored.problems.length) {
+      await dropDatabase(service, scratch).catch(() => {});
+      throw new FailedError(
+        `the restored data does not match backup ${backup.manifest.id}, ${target} was left as it was:\n    ${
+          restored.problems.join("\n    ")
+        }`,
+      );
+    }
+    await swapIn(ctx, scratch, target, existing !== undefined);
+    return {
+      service: "postgres",
+      id: backup.manifest.id,
+      database: target,
+      replaced: existing !== undefined,
+      safetyBackupId,
+      tables: Object.keys(restored.tables).length,
+      rows: Object.values(restored.tables).reduce((a, b) => a + b, 0),
+      durationMs: Math.round(performance.now() - began),
+    };
+  };
+  if (options.lock === false) return await run();
+  return await withBackupLock(ctx.environment.backupDir, "postgres", "postgres:restore", run);
+}
+
+/**
+ * Puts the restored database in place of the target: no new connections,
+ * end the open ones, rename the old one aside, rename the new one in, drop
+ * the old one. When a rename fails, the target is given back its connections.
+ */
+async function swapIn(
+  ctx: TaskContext,
+  scratch: string,
+  target: string,
+  replace: boolean,
+): Promise<void> {
+  const service = ctx.service("postgres");
+  const old = `${target}_old_${randomSuffix()}`;
+  await withSuperuser(service, "postgres", async (sql) => {
+    if (replace) {
+      await sql.unsafe(`alter database ${ident(target)} with allow_connections false`);
+      try {
+        await sql`select pg_terminate_backend(pid) from pg_stat_activity
+          where datname = ${target} and pid <> pg_backend_pid()`;
+        await waitNoSessions(sql, target);
+        await sql.unsafe(`alter database ${ident(target)} rename to ${ident(old)}`);
+      } catch (error) {
+        await sql.unsafe(`alter database ${ident(target)} with allow_connections true`)
+          .catch(() => {});
+        await sql.unsafe(`drop database if exists ${ident(scratch)} with (force)`).catch(() => {});
+        throw new FailedError(
+          `could not take ${JSON.stringify(target)} offline to replace it; it was left as it was: ${
+            error instanceof Error ? error.message : error
+          }`,
+        );
+      }
+    }
+    try {
+      await sql.unsafe(`alter database ${ident(scratch)} rename to ${ident(target)}`);
+    } catch (error) {
+      if (replace) {
+        await sql.unsafe(`alter database ${ident(old)} rename to ${ident(target)}`);
+        await sql.unsafe(`alter database ${ident(target)} with allow_connections true`);
+      }
+      await sql.unsafe(`drop database if exists ${ident(scratch)} with (force)`).catch(() => {});
+      throw new FailedError(
+        `could not put the restored database in place; ${
+          JSON.stringify(target)
+        } was left as it was: ${error instanceof Error ? error.message : error}`,
+      );
+    }
+    if (replace) await sql.unsafe(`drop database ${ident(old)} with (force)`);
+  });
+}
+
+async function waitNoSessions(
+  sql: import("postgres").Sql,
+  database: string,
+): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    const [row] = await sql<{ n: number }[]>`
+      select count(*)::int as n from pg_stat_activity where datname = ${database}`;
+    if (!row?.n) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,83 @@
+import { readBackup, verifyBackup, type VerifyReport } from "../lib/backup/mod.ts";
+import { createProgress } from "../lib/output/progress.ts";
+import { dropDatabase, restoreIntoNewDatabase } from "../lib/postgres/restore_into_database.ts";
+import { postgresAccess } from "../lib/postgres/postgres_access.ts";
+import type { TaskContext } from "../lib/task/task_context.ts";
+
+/** The outcome of a restore test. */
+export interface RestoreTestReport {
+  ok: boolean;
+  /** The scratch database (dropped again). */
+  database: string;
+  tables: number;
+  rows: number;
+  problems: string[];
+  durationMs: number;
+}
+
+/** What `postgres:verify` returns: the checksum report and, when asked, the restore test. */
+export interface PostgresVerifyResult extends VerifyReport {
+  path: string;
+  restoreTest: RestoreTestReport | null;
+}
+
+/**
+ * Verifies a postgres backup: every checksum, then with `restoreTest` a
+ * restore into a scratch database whose row counts are compared with the
+ * manifest; the scratch database is always dropped. Nothing live is touched.
+ */
+export async function verifyPostgres(
+  ctx: TaskContext,
+  options: { id: string; restoreTest: boolean },
+): Promise<PostgresVerifyResult> {
+  const service = ctx.service("postgres");
+  const backup = await readBackup(ctx.environment.backupDir, "postgres", options.id);
+  const progress = createProgress(ctx.output, {
+    label: `verifying ${backup.manifest.id}`,
+    total: backup.manifest.totalBytes,
+  });
+  const report = await verifyBackup(backup, (n) => progress.update(n)).finally(() =>
+    progress.done()
+  );
+  const result: PostgresVerifyResult = { ...report, path: backup.path, restoreTest: null };
+  if (!options.restoreTest || !report.ok) return result;
+  const began = performance.now();
+  const suffix = Array.from(
+    crypto.getRandomValues(new Uint8Array(3)),
+    (b) => b.toString(16).padStart(2, "0"),
+  ).join("");
+  const scratch = `ops_restore_test_${suffix}`;
+  ctx.output.info(`restoring ${backup.manifest.id} into the scratch database ${scratch}...`);
+  try {
+    const restored = await restoreIntoNewDatabase({
+      runtime: ctx.runtime,
+      service,
+      backup,
+      database: scratch,
+      owner: postgresAccess(service).superuser,
+      signal: ctx.signal,
+    });
+    result.restoreTest = {
+      ok: restored.problems.length === 0,
+      database: scratch,
+      tables: Object.keys(restored.tables).length,
+      rows: Object.values(restored.tables).reduce((a, b) => a + b, 0),
+      problems: restored.problems,
+      durationMs: Math.round(performance.now() - began),
+    };
+  } catch (error) {
+    result.restoreTest = {
+      ok: false,
+      database: scratch,
+      tables: 0,
+      rows: 0,
+      problems: [`restore failed: ${error instanceof Error ? error.message : error}`],
+      durationMs: Math.round(performance.now() - began),
+    };
+  } finally {
+    await dropDatabase(service, scratch).catch(() => {});
+  }
+  result.ok = result.ok && result.restoreTest.ok;
+  result.problems = [...result.problems, ...result.restoreTest.problems];
+  return result;
+}
