@@ -28,7 +28,9 @@ export type { Runtime, ServiceState } from "./lib/runtime/mod.ts";
 export { BusyError, ExitCode, FailedError, OpsError, UsageError } from "./lib/errors.ts";
 
 if (import.meta.main) {
+  // deno.json's tasks use the leaner tasks/cli.ts; this keeps `deno run mod.ts <task>` working too
   const { main } = await import("./lib/cli/main.ts");
+  const { stackTasks } = await import("./tasks/stack.ts");
   const { taskRegistry } = await import("./tasks/registry.ts");
-  Deno.exit(await main(Deno.args, taskRegistry));
+  Deno.exit(await main(Deno.args, { quick: stackTasks, all: taskRegistry }));
 }

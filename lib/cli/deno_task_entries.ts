@@ -6,13 +6,13 @@ export interface DenoTaskEntry {
   command: string;
 }
 
-/** The deno.json `tasks` entries for a registry: each runs `mod.ts <id>` under its named permission set. */
+/** The deno.json `tasks` entries for a registry: each runs `tasks/cli.ts <id>` under its named permission set. */
 export function denoTaskEntries(tasks: readonly AnyTask[]): Record<string, DenoTaskEntry> {
   const entries: Record<string, DenoTaskEntry> = {};
   for (const task of tasks) {
     entries[task.id] = {
       description: task.summary,
-      command: `deno run -q -P=${task.permissions} mod.ts ${task.id}`,
+      command: `deno run -q -P=${task.permissions} tasks/cli.ts ${task.id}`,
     };
   }
   return entries;
@@ -23,6 +23,6 @@ export const extraDenoTasks: Record<string, DenoTaskEntry> = {
   test: {
     description: "Run the test suite (vitest) against real servers the suite starts itself",
     // setup first, so `./ops test` passes on a fresh machine
-    command: "deno run -q -P=setup mod.ts setup && deno run -A npm:vitest@4.1.12 run",
+    command: "deno run -q -P=setup tasks/cli.ts setup && deno run -A npm:vitest@4.1.12 run",
   },
 };

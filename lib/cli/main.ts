@@ -4,11 +4,19 @@ import type { AnyTask, OptionSpec } from "../task/define_task.ts";
 import { findTask, runTask } from "../task/run_task.ts";
 import { globalOptions, parseTaskArgs, usage } from "./parse_task_args.ts";
 
+/** Where the CLI finds tasks: a quick list (the stack tasks) tried first, then the whole registry. */
+export interface TaskSource {
+  /** Tasks available without loading every task module (status, health...). */
+  quick: () => AnyTask[];
+  /** Every task. */
+  all: () => Promise<AnyTask[]> | AnyTask[];
+}
+
 /**
- * The command-line entry: `mod.ts <task> [args] [options]`. The one place
- * that prints errors and exits.
+ * The command-line entry: `<task> [args] [options]`. The one place that
+ * prints errors and sets the exit code.
  */
-export async function main(argv: string[], tasks: () => AnyTask[]): Promise<number> {
+export async function main(argv: string[], source: TaskSource): Promise<number> {
   const [id, ...rest] = argv;
   const output = new Output({ json: rest.includes("--json") });
   const controller = new AbortController();
@@ -21,12 +29,12 @@ export async function main(argv: string[], tasks: () => AnyTask[]): Promise<numb
     // signals need no permission but may be unsupported
   }
   try {
-    const registry = tasks();
+    const quick = id === undefined ? undefined : source.quick().find((t) => t.id === id);
     if (id === undefined || id === "--help" || id === "-h" || id === "help") {
-      output.line(taskList(registry, output));
+      output.line(taskList(await source.all(), output));
       return 0;
     }
-    const task = findTask(registry, id);
+    const task = quick ?? findTask(await source.all(), id);
     const parsed = parseTaskArgs(task, rest);
     if (parsed.global.help) {
       output.line(taskHelp(task));

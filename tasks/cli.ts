@@ -1,0 +1,16 @@
+/**
+ * The command-line entry that deno.json's tasks run: `deno run -P=<set>
+ * tasks/cli.ts <task> [args]`. Stack tasks (status, health, up...) resolve
+ * without loading every task module, which keeps `health` fast; any other
+ * task loads the whole registry. `mod.ts` stays the library API.
+ * @module
+ */
+import { main } from "../lib/cli/main.ts";
+import { stackTasks } from "./stack.ts";
+
+Deno.exit(
+  await main(Deno.args, {
+    quick: stackTasks,
+    all: async () => (await import("./registry.ts")).taskRegistry(),
+  }),
+);
