@@ -4,6 +4,8 @@ import { lifecycleTasks } from "./service_lifecycle.ts";
 import { stackTasks } from "./stack.ts";
 import { postgresTasks } from "./postgres.ts";
 import { backupCatalogTasks } from "./backup_catalog.ts";
+import { redisTasks } from "./redis.ts";
+import { opensearchTasks } from "./opensearch.ts";
 
 /** Names of the service folders (`services/<name>/service.ts`), without importing them. */
 export function serviceNames(dir: string = servicesDir): string[] {
@@ -29,6 +31,8 @@ export function taskRegistry(): AnyTask[] {
   const tasks: AnyTask[] = [...stackTasks()];
   for (const service of serviceNames()) tasks.push(...lifecycleTasks(service));
   tasks.push(...postgresTasks());
+  tasks.push(...redisTasks());
+  tasks.push(...opensearchTasks());
   // keep last: adds <svc>:backups/verify/prune where a module above did not define its own
   tasks.push(...backupCatalogTasks(serviceNames(), tasks));
   const ids = new Set<string>();

@@ -1,4 +1,4 @@
-import { join, relative } from "node:path";
+import { join, relative } from "../path.ts";
 import { z } from "zod";
 import { suggest } from "../cli/suggest.ts";
 import { UsageError } from "../errors.ts";

@@ -28,6 +28,16 @@ export {
 export type { IndexDefinition } from "./index_definition.ts";
 export { hasReindexModule, reindex } from "./reindex.ts";
 export { copyDocuments } from "./copy_documents.ts";
+export {
+  createSnapshot,
+  deleteSnapshot,
+  registerFsRepository,
+  restoreSnapshot,
+  snapshotInfo,
+  unregisterRepository,
+} from "./snapshots.ts";
+export type { RestoreSnapshotOptions, SnapshotInfo, SnapshotProgress } from "./snapshots.ts";
+export { copyFilesForService, filesUnder } from "./snapshot_files.ts";
 export type { ReindexOptions, ReindexProgress, ReindexResult } from "./reindex.ts";
 export {
   countDocuments,

@@ -1,0 +1,109 @@
+import { FailedError } from "../errors.ts";
+import { sleep } from "../runtime/proc.ts";
+import type { RedisConnection } from "./connect_redis.ts";
+import { parseInfo } from "./redis_info.ts";
+
+/** Where the server keeps its files and whether the append-only file is on (`CONFIG GET`). */
+export interface RedisFiles {
+  /** The data folder. */
+  dir: string;
+  /** The RDB file name in it (`dump.rdb`). */
+  dbfilename: string;
+  appendonly: boolean;
+  /** The folder of the multi-part AOF in `dir` (Redis 7: `appendonlydir`). */
+  appenddirname: string;
+  /** The AOF base name (a single file before Redis 7). */
+  appendfilename: string;
+}
+
+/** Reads the file locations from the running server. */
+export async function redisFiles(client: RedisConnection): Promise<RedisFiles> {
+  const get = async (name: string, fallback: string) =>
+    (await client.configGet(name))[name] ?? fallback;
+  return {
+    dir: await get("dir", "."),
+    dbfilename: await get("dbfilename", "dump.rdb"),
+    appendonly: (await get("appendonly", "no")) === "yes",
+    appenddirname: await get("appenddirname", "appendonlydir"),
+    appendfilename: await get("appendfilename", "appendonly.aof"),
+  };
+}
+
+/** The persistence section of `INFO` as strings. */
+export async function persistenceInfo(client: RedisConnection): Promise<Record<string, string>> {
+  return parseInfo(String(await client.sendCommand(["INFO", "persistence"])));
+}
+
+/** Options of {@link backgroundSave}. */
+export interface BackgroundSaveOptions {
+  /** How long the save may take (default 1 h). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Called while waiting with the keys written so far and the total at the fork. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Runs BGSAVE and waits until a save that started after this call has
+ * finished with status ok: `rdb_saves` grew (or LASTSAVE changed) and
+ * `rdb_bgsave_in_progress` is 0. A save already running is waited out first,
+ * because it may have forked before the caller's last write.
+ * @throws {FailedError} when the save fails or takes too long.
+ */
+export async function backgroundSave(
+  client: RedisConnection,
+  options: BackgroundSaveOptions = {},
+): Promise<{ durationMs: number; keysAtFork: number | null }> {
+  const began = performance.now();
+  const deadline = Date.now() + (options.timeoutMs ?? 3_600_000);
+  const wait = async () => {
+    if (options.signal?.aborted) throw options.signal.reason;
+    if (Date.now() > deadline) {
+      throw new FailedError("the redis background save did not finish in time", {
+        hint: "read ./ops redis:logs",
+      });
+    }
+    await sleep(50);
+  };
+  let before = await persistenceInfo(client);
+  while (true) {
+    while (before.rdb_bgsave_in_progress === "1") {
+      await wait();
+      before = await persistenceInfo(client);
+    }
+    try {
+      // SCHEDULE: when an AOF rewrite is running, the save starts right after it
+      await client.sendCommand(["BGSAVE", "SCHEDULE"]);
+      break;
+    } catch (error) {
+      if (!/already in progress/i.test(String(error))) {
+        throw new FailedError(`redis refused BGSAVE: ${String(error)}`, { cause: error });
+      }
+      before = await persistenceInfo(client);
+    }
+  }
+  const savesBefore = Number(before.rdb_saves ?? NaN);
+  const lastBefore = before.rdb_last_save_time;
+  let keysAtFork: number | null = null;
+  while (true) {
+    const now = await persistenceInfo(client);
+    const total = Number(now.current_save_keys_total ?? 0);
+    if (now.rdb_bgsave_in_progress === "1" && total > 0) {
+      keysAtFork = total;
+      options.onProgress?.(Number(now.current_save_keys_processed ?? 0), total);
+    }
+    const finished = now.rdb_bgsave_in_progress === "0" &&
+      (Number.isFinite(savesBefore)
+        ? Number(now.rdb_saves) > savesBefore
+        : now.rdb_last_save_time !== lastBefore);
+    if (finished) {
+      if (now.rdb_last_bgsave_status !== "ok") {
+        throw new FailedError("the redis background save failed", {
+          hint: "read ./ops redis:logs (often: no disk space or no permission in the data folder)",
+        });
+      }
+      return { durationMs: Math.round(performance.now() - began), keysAtFork };
+    }
+    await wait();
+  }
+}

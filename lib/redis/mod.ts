@@ -1,0 +1,22 @@
+/**
+ * Redis mechanisms: a connection from the environment's settings (node-redis,
+ * imported lazily), INFO parsing, background saves and binary-safe SCAN +
+ * UNLINK over a key pattern.
+ *
+ * @example
+ * ```ts
+ * import { connectRedis, countMatchingKeys } from "./lib/redis/mod.ts";
+ * const client = await connectRedis(environment.services.find((s) => s.definition.name === "redis")!);
+ * console.log(await countMatchingKeys(client, "session:*"));
+ * await client.close();
+ * ```
+ * @module
+ */
+export { connectRedis } from "./connect_redis.ts";
+export type { ConnectRedisOptions, RedisConnection } from "./connect_redis.ts";
+export { parseInfo, parseKeyspace, totalKeys } from "./redis_info.ts";
+export type { DatabaseKeys, Keyspace } from "./redis_info.ts";
+export { backgroundSave, persistenceInfo, redisFiles } from "./background_save.ts";
+export type { BackgroundSaveOptions, RedisFiles } from "./background_save.ts";
+export { countMatchingKeys, unlinkMatchingKeys } from "./scan_keys.ts";
+export type { ScanKeysOptions } from "./scan_keys.ts";

@@ -1,0 +1,409 @@
+/**
+ * Redis backup and restore as plain functions: `backupRedis(ctx, options)` and
+ * `restoreRedis(ctx, id, options)` are what `redis:backup` / `redis:restore`
+ * run, and what the stack backup set (tasks/backup_set.ts) calls.
+ * @module
+ */
+import { join } from "node:path";
+import {
+  type BackupManifest,
+  readBackup,
+  verifyBackup,
+  withBackupLock,
+  writeBackup,
+} from "../lib/backup/mod.ts";
+import type { ConfiguredService } from "../lib/config/mod.ts";
+import { FailedError, UsageError } from "../lib/errors.ts";
+import { createProgress } from "../lib/output/progress.ts";
+import {
+  backgroundSave,
+  connectRedis,
+  type Keyspace,
+  parseInfo,
+  parseKeyspace,
+  persistenceInfo,
+  type RedisConnection,
+  type RedisFiles,
+  redisFiles,
+} from "../lib/redis/mod.ts";
+import { serviceUser } from "../lib/runtime/service_user.ts";
+import { sleep } from "../lib/runtime/proc.ts";
+import type { TaskContext } from "../lib/task/task_context.ts";
+import { redisPaths } from "../services/redis/paths.ts";
+import { compareKeyspace, type KeyspaceCheck } from "./redis_keyspace_check.ts";
+
+/** Options of {@link backupRedis}. */
+export interface RedisBackupOptions {
+  /** Free text recorded in the manifest (`before-upgrade`). */
+  label?: string | undefined;
+}
+
+/** The result of `redis:backup`. */
+export interface RedisBackupResult {
+  service: "redis";
+  id: string;
+  path: string;
+  label: string | null;
+  bytes: number;
+  /** Keys per database in the saved dataset. */
+  keyspace: Keyspace;
+  /** False when keys were added or removed while the save ran (the counts are then a range). */
+  keyspaceExact: boolean;
+  durationMs: number;
+}
+
+/** What a Redis manifest records in `details`. */
+interface RedisBackupDetails {
+  file: string;
+  keyspace: Keyspace;
+  keyspaceAtStart: Keyspace;
+  keyspaceExact: boolean;
+  keysAtFork: number | null;
+  appendonly: boolean;
+}
+
+/**
+ * Takes a Redis backup: BGSAVE, wait until that save finished with status ok,
+ * then copy the RDB through SHA-256 into the catalog (`dump.rdb`), recording
+ * the key counts per database from `INFO keyspace`. Holds the redis backup lock.
+ * @throws {BusyError} when another backup or restore of redis runs.
+ * @throws {FailedError} when redis is unreachable or the save fails.
+ */
+export async function backupRedis(
+  ctx: TaskContext,
+  options: RedisBackupOptions = {},
+): Promise<RedisBackupResult> {
+  const service = ctx.service("redis");
+  return await withBackupLock(
+    ctx.environment.backupDir,
+    "redis",
+    "redis:backup",
+    () => backupUnlocked(ctx, service, options),
+  );
+}
+
+async function backupUnlocked(
+  ctx: TaskContext,
+  service: ConfiguredService,
+  options: RedisBackupOptions,
+): Promise<RedisBackupResult> {
+  assertNative(ctx, "redis:backup");
+  const began = performance.now();
+  const client = await connectRedis(service);
+  try {
+    const server = parseInfo(String(await client.sendCommand(["INFO", "server"])));
+    const files = await redisFiles(client);
+    const atStart = await keyspaceOf(client);
+    const saving = createProgress(ctx.output, { label: "redis BGSAVE", unit: "keys" });
+    let save;
+    try {
+      save = await backgroundSave(client, {
+        signal: ctx.signal,
+        onProgress: (done, total) => saving.update(done, total),
+      });
+    } finally {
+      saving.done();
+    }
+    const atEnd = await keyspaceOf(client);
+    const exact = sameKeyspace(atStart, atEnd);
+    const source = join(files.dir, files.dbfilename);
+    const copying = createProgress(ctx.output, {
+      label: "redis backup",
+      total: (await Deno.stat(source)).size,
+    });
+    let entry;
+    try {
+      entry = await writeBackup({
+        backupDir: ctx.environment.backupDir,
+        service: "redis",
+        environment: ctx.environment.name,
+        label: options.label,
+        options: { format: "rdb" },
+        onProgress: (n) => copying.update(n),
+      }, async (writer) => {
+        // the file is opened before reading: a later save renames a new file over the
+        // name, while this copy keeps reading the complete one it opened
+        await writer.copyFile(source, "dump.rdb");
+        const details: RedisBackupDetails = {
+          file: "dump.rdb",
+          keyspace: exact ? atStart : atEnd,
+          keyspaceAtStart: atStart,
+          keyspaceExact: exact,
+          keysAtFork: save.keysAtFork,
+          appendonly: files.appendonly,
+        };
+        return { details: { ...details }, serverVersion: server.redis_version ?? null };
+      });
+    } finally {
+      copying.done();
+    }
+    return {
+      service: "redis",
+      id: entry.manifest.id,
+      path: entry.path,
+      label: entry.manifest.label,
+      bytes: entry.manifest.totalBytes,
+      keyspace: exact ? atStart : atEnd,
+      keyspaceExact: exact,
+      durationMs: Math.round(performance.now() - began),
+    };
+  } finally {
+    await client.close().catch(() => {});
+  }
+}
+
+/** Options of {@link restoreRedis}. */
+export interface RedisRestoreOptions {
+  /** Take a backup of the current dataset first (default true; skipped when redis is stopped). */
+  safetyBackup?: boolean;
+  /** Ask with ctx.confirm after verification (default true; a backup set confirms once for all). */
+  confirm?: boolean;
+}
+
+/** The result of `redis:restore`. */
+export interface RedisRestoreResult {
+  service: "redis";
+  id: string;
+  /** The backup taken of the replaced dataset, when one was. */
+  safetyBackupId: string | null;
+  appendonly: boolean;
+  expected: Keyspace;
+  keyspace: Keyspace;
+  check: KeyspaceCheck;
+  durationMs: number;
+}
+
+/**
+ * Restores a Redis backup: verifies every checksum first (a damaged backup
+ * changes nothing), takes a safety backup, stops redis, puts the backup's RDB
+ * in place of `dump.rdb`, starts it and checks the key counts against the
+ * manifest. With the append-only file on, the AOF would win over the RDB at
+ * start-up: its folder is moved aside, redis starts with appendonly off,
+ * then `CONFIG SET appendonly yes` writes a fresh AOF from the restored data.
+ * The replaced files are kept aside until the check passes; on any failure
+ * they are put back and redis is started on them again.
+ * @throws {UsageError} for an unknown id; {FailedError} for a damaged backup or a failed check.
+ */
+export async function restoreRedis(
+  ctx: TaskContext,
+  id: string,
+  options: RedisRestoreOptions = {},
+): Promise<RedisRestoreResult> {
+  const service = ctx.service("redis");
+  assertNative(ctx, "redis:restore");
+  const backup = await readBackup(ctx.environment.backupDir, "redis", id);
+  const verifying = createProgress(ctx.output, {
+    label: `verifying redis ${backup.manifest.id}`,
+    total: backup.manifest.totalBytes,
+  });
+  const report = await verifyBackup(backup, (n) => verifying.update(n)).finally(() =>
+    verifying.done()
+  );
+  if (!report.ok) {
+    throw new FailedError(
+      `redis backup ${backup.manifest.id} is damaged, nothing was changed: ${
+        report.problems.join("; ")
+      }`,
+      { hint: "pick another backup (./ops redis:backups)" },
+    );
+  }
+  const details = redisDetails(backup.manifest);
+  if (options.confirm ?? true) {
+    await ctx.confirm(
+      `replace the redis dataset with backup ${backup.manifest.id} (${
+        describeKeyspace(details.keyspace)
+      })`,
+    );
+  }
+  return await withBackupLock(ctx.environment.backupDir, "redis", "redis:restore", async () => {
+    const began = performance.now();
+    const running = (await ctx.runtime.inspect(service)).state === "running";
+    let safetyBackupId: string | null = null;
+    if (running && (options.safetyBackup ?? true)) {
+      ctx.output.info("taking a safety backup of the current redis dataset...");
+      const safety = await backupUnlocked(ctx, service, {
+        label: `before restore of ${backup.manifest.id}`,
+      });
+      safetyBackupId = safety.id;
+    }
+    const files = await currentFiles(service, running);
+    ctx.output.info("stopping redis...");
+    await ctx.runtime.stop(service);
+    const swap = await swapInRdb(
+      files,
+      join(backup.path, details.file),
+      ctx.environment.serviceUser,
+    );
+    try {
+      ctx.output.info("starting redis on the restored data...");
+      await ctx.runtime.start(withAppendOnly(service, false), { signal: ctx.signal });
+      const client = await connectRedis(service);
+      try {
+        if (files.appendonly) await enableAppendOnly(client, ctx.signal);
+        const keyspace = await keyspaceOf(client);
+        const expired = Number((await persistenceInfo(client)).rdb_last_load_keys_expired ?? 0);
+        const check = compareKeyspace(details, keyspace, expired);
+        if (!check.ok) {
+          throw new FailedError(
+            `the restored redis dataset does not match backup ${backup.manifest.id}: ${
+              check.problems.join("; ")
+            }`,
+          );
+        }
+        await swap.commit();
+        return {
+          service: "redis",
+          id: backup.manifest.id,
+          safetyBackupId,
+          appendonly: files.appendonly,
+          expected: details.keyspace,
+          keyspace,
+          check,
+          durationMs: Math.round(performance.now() - began),
+        };
+      } finally {
+        await client.close().catch(() => {});
+      }
+    } catch (error) {
+      ctx.output.warn("the restore failed: putting the previous redis data back");
+      await ctx.runtime.stop(service).catch(() => {});
+      await swap.rollback();
+      if (running) await ctx.runtime.start(service).catch(() => {});
+      throw error;
+    }
+  });
+}
+
+/** The RDB swapped in, with the replaced files kept aside until commit or rollback. */
+interface RdbSwap {
+  /** Removes the replaced files. */
+  commit(): Promise<void>;
+  /** Removes the new files and puts the replaced ones back. */
+  rollback(): Promise<void>;
+}
+
+async function swapInRdb(files: RedisFiles, rdb: string, userName: string): Promise<RdbSwap> {
+  const user = await serviceUser(userName);
+  const target = join(files.dir, files.dbfilename);
+  const aside: { path: string; moved: string }[] = [];
+  const candidates = [target, join(files.dir, files.appenddirname)];
+  // before Redis 7 the AOF was one file; moved aside too so it cannot win over the RDB
+  candidates.push(join(files.dir, files.appendfilename));
+  for (const path of candidates) {
+    const moved = `${path}.before-restore`;
+    await Deno.remove(moved, { recursive: true }).catch(() => {});
+    try {
+      await Deno.rename(path, moved);
+      aside.push({ path, moved });
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
+  const temp = join(files.dir, `.${files.dbfilename}.restoring`);
+  await Deno.copyFile(rdb, temp);
+  await Deno.chmod(temp, 0o600);
+  if (user) await Deno.chown(temp, user.uid, user.gid);
+  {
+    using file = await Deno.open(temp, { read: true });
+    await file.syncData();
+  }
+  await Deno.rename(temp, target);
+  return {
+    async commit() {
+      for (const { moved } of aside) await Deno.remove(moved, { recursive: true }).catch(() => {});
+    },
+    async rollback() {
+      for (const path of candidates) await Deno.remove(path, { recursive: true }).catch(() => {});
+      for (const { path, moved } of aside) await Deno.rename(moved, path);
+    },
+  };
+}
+
+/** File locations from the running server, else from the settings (as the runtime renders them). */
+async function currentFiles(service: ConfiguredService, running: boolean): Promise<RedisFiles> {
+  if (running) {
+    const client = await connectRedis(service);
+    try {
+      return await redisFiles(client);
+    } finally {
+      await client.close().catch(() => {});
+    }
+  }
+  return {
+    dir: redisPaths(service.stateDir).data,
+    dbfilename: "dump.rdb",
+    appendonly: service.settings.appendOnly === true,
+    appenddirname: "appendonlydir",
+    appendfilename: "appendonly.aof",
+  };
+}
+
+/** The service with `appendOnly` overridden for one start (the config file is rendered from settings). */
+function withAppendOnly(service: ConfiguredService, on: boolean): ConfiguredService {
+  return { ...service, settings: { ...service.settings, appendOnly: on } };
+}
+
+/** Turns the AOF on and waits until its first rewrite (the restored dataset) is written. */
+async function enableAppendOnly(client: RedisConnection, signal: AbortSignal): Promise<void> {
+  await client.configSet("appendonly", "yes");
+  const deadline = Date.now() + 3_600_000;
+  while (Date.now() < deadline) {
+    if (signal.aborted) throw signal.reason;
+    const info = await persistenceInfo(client);
+    if (
+      info.aof_enabled === "1" && info.aof_rewrite_in_progress === "0" &&
+      info.aof_rewrite_scheduled === "0"
+    ) {
+      if (info.aof_last_bgrewrite_status !== "ok") {
+        throw new FailedError("redis could not write the append-only file after the restore", {
+          hint: "read ./ops redis:logs",
+        });
+      }
+      return;
+    }
+    await sleep(50);
+  }
+  throw new FailedError("redis did not finish writing the append-only file in time");
+}
+
+async function keyspaceOf(client: RedisConnection): Promise<Keyspace> {
+  return parseKeyspace(String(await client.sendCommand(["INFO", "keyspace"])));
+}
+
+function sameKeyspace(a: Keyspace, b: Keyspace): boolean {
+  const names = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...names].every((n) => (a[n]?.keys ?? 0) === (b[n]?.keys ?? 0));
+}
+
+/** `1,204 keys in db0, 3 in db2`. */
+export function describeKeyspace(keyspace: Keyspace): string {
+  const dbs = Object.entries(keyspace).filter(([, d]) => d.keys > 0);
+  if (dbs.length === 0) return "no keys";
+  return dbs.map(([name, d], i) =>
+    `${d.keys.toLocaleString("en-US")}${i ? "" : " keys"} in ${name}`
+  )
+    .join(", ");
+}
+
+function redisDetails(manifest: BackupManifest): RedisBackupDetails {
+  const d = manifest.details as Partial<RedisBackupDetails>;
+  if (typeof d.file !== "string" || typeof d.keyspace !== "object" || d.keyspace === null) {
+    throw new FailedError(`backup ${manifest.id} has no redis details in its manifest`);
+  }
+  return {
+    file: d.file,
+    keyspace: d.keyspace,
+    keyspaceAtStart: d.keyspaceAtStart ?? d.keyspace,
+    keyspaceExact: d.keyspaceExact ?? true,
+    keysAtFork: d.keysAtFork ?? null,
+    appendonly: d.appendonly ?? false,
+  };
+}
+
+function assertNative(ctx: TaskContext, task: string): void {
+  if (ctx.runtime.kind !== "native") {
+    throw new UsageError(
+      `${task} reads and replaces the RDB file itself, which needs the native runtime (this environment uses ${ctx.runtime.kind})`,
+    );
+  }
+}
