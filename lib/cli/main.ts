@@ -87,6 +87,15 @@ function reportError(error: unknown, output: Output): number {
     if (error.hint) write(`${output.style("hint", "cyan")}: ${error.hint}`);
     return error.exitCode;
   }
+  if (error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotCapable) {
+    write(`${output.style("error", "red")}: ${error.message.replace(/ \(os error \d+\)/, "")}`);
+    write(
+      `${
+        output.style("hint", "cyan")
+      }: run as the user that owns the state folder (or root), or fix its ownership`,
+    );
+    return ExitCode.failed;
+  }
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
   write(`${output.style("error", "red")}: unexpected failure: ${message}`);
   return ExitCode.failed;

@@ -20,10 +20,10 @@ export async function ensureRequirements(
 
   const packages = [...new Set(missing.flatMap((r) => r.aptPackages ?? []))];
   const isRoot = Deno.uid() === 0;
-  if (!isRoot || (packages.length > 0 && !onPath("apt-get"))) {
-    const lines = missing.map((r) =>
-      `  - ${r.name}${r.aptPackages ? ` (apt-get install ${r.aptPackages.join(" ")})` : ""}`
-    );
+  // without root (or apt-get) only the steps that need neither can run: the OpenSearch download
+  const blocked = missing.filter((r) => r.aptPackages && (!isRoot || !onPath("apt-get")));
+  if (blocked.length > 0) {
+    const lines = blocked.map((r) => `  - ${r.name} (apt-get install ${r.aptPackages!.join(" ")})`);
     throw new FailedError(
       `this machine is missing what the native runtime needs:\n${lines.join("\n")}`,
       {

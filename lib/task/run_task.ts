@@ -60,7 +60,8 @@ export async function runTask<R = unknown>(
   }
   Object.assign(values, options.options ?? {});
   const environment = options.environment ?? await loadEnvironment(selectEnvironment(options.env), {
-    generatedSecrets: task.permissions === "observe" ? "read" : "create",
+    // only tasks that start or change services create missing generated secrets
+    generatedSecrets: task.permissions === "ops" ? "create" : "read",
     snapshot: task.observesOnly === true,
   });
   const runtime = options.runtime ??
