@@ -1,0 +1,111 @@
+import type { Sql } from "postgres";
+import { errorMessage } from "../../../lib/errors.ts";
+import type { OpenSearchClient } from "../../../lib/opensearch/opensearch_client.ts";
+import { indexLag } from "../../../lib/ingest/document_store.ts";
+import type { QueueKeys } from "../../../lib/ingest/job_queue.ts";
+import { queueStatus } from "../../../lib/ingest/job_status.ts";
+import type { RedisCommands } from "../../../lib/ingest/pipeline_clients.ts";
+import type { WorkerStats } from "./ingest_worker.ts";
+
+/** The state of one dependency as the worker sees it. */
+export interface DependencyState {
+  ok: boolean;
+  latencyMs: number;
+  detail: string;
+}
+
+/** What the worker's health check needs. */
+export interface HealthSources {
+  sql: Sql;
+  redis: RedisCommands;
+  search: OpenSearchClient;
+  keys: QueueKeys;
+  stats: WorkerStats;
+  consumer: string;
+}
+
+async function check(run: () => Promise<string>, timeoutMs = 2000): Promise<DependencyState> {
+  const began = performance.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const detail = await Promise.race([
+      run(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    return { ok: true, latencyMs: Math.round(performance.now() - began), detail };
+  } catch (error) {
+    return {
+      ok: false,
+      latencyMs: Math.round(performance.now() - began),
+      detail: errorMessage(error),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The health document: dependencies, queue depth, in-flight files, retries,
+ * dead letters, lag (age of the oldest unfinished file) and documents
+ * waiting for the index. Healthy (200) when Redis and PostgreSQL answer: the
+ * worker can work; with OpenSearch away it still stores, documents wait.
+ */
+export async function healthReport(
+  sources: HealthSources | undefined,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  if (!sources) return { status: 503, body: { status: "starting" } };
+  const [redis, postgres, opensearch] = await Promise.all([
+    check(async () => `${await sources.redis.sendCommand(["PING"])}`),
+    check(async () => {
+      await sources.sql`select 1`;
+      return "accepting queries";
+    }),
+    check(async () => {
+      const h = await sources.search.request<{ status: string }>("GET", "/_cluster/health", {
+        timeoutMs: 2000,
+      });
+      return `cluster ${h.status}`;
+    }),
+  ]);
+  const queue = redis.ok ? await queueStatus(sources.redis, sources.keys).catch(() => null) : null;
+  const index = postgres.ok ? await indexLag(sources.sql).catch(() => null) : null;
+  const healthy = redis.ok && postgres.ok;
+  return {
+    status: healthy ? 200 : 503,
+    body: {
+      status: healthy ? (opensearch.ok ? "ok" : "degraded") : "unavailable",
+      consumer: sources.consumer,
+      dependencies: { redis, postgres, opensearch },
+      queue: queue && {
+        depth: queue.depth,
+        inFlight: queue.inFlight,
+        retrying: queue.retrying,
+        dead: queue.dead,
+        lagSeconds: queue.lagSeconds,
+      },
+      index: index && { waiting: index.waiting, refused: index.refused },
+      worker: sources.stats,
+    },
+  };
+}
+
+/** Serves `GET /health` on the port until the signal aborts. */
+export function serveHealth(
+  port: number,
+  sources: () => HealthSources | undefined,
+  signal: AbortSignal,
+): Deno.HttpServer {
+  return Deno.serve(
+    { hostname: "127.0.0.1", port, signal, onListen: () => {} },
+    async (request) => {
+      const url = new URL(request.url);
+      if (url.pathname !== "/health" || request.method !== "GET") {
+        return Response.json({ error: "not found" }, { status: 404 });
+      }
+      const { status, body } = await healthReport(sources());
+      return Response.json(body, { status, headers: { "cache-control": "no-store" } });
+    },
+  );
+}

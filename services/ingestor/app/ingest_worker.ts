@@ -1,0 +1,420 @@
+import type { Sql } from "postgres";
+import { errorMessage } from "../../../lib/errors.ts";
+import type { OpenSearchClient } from "../../../lib/opensearch/opensearch_client.ts";
+import { contentHash } from "../../../lib/ingest/content_hash.ts";
+import { FileParseError } from "../../../lib/ingest/document.ts";
+import {
+  type FileToStore,
+  findReceipts,
+  pruneReceipts,
+  type StoredFile,
+  storeFiles,
+} from "../../../lib/ingest/document_store.ts";
+import {
+  acknowledge,
+  bumpIndexGeneration,
+  ensureGroup,
+  type JobMessage,
+  type MessageOutcome,
+  parseEntries,
+  promoteDueRetries,
+  type QueueKeys,
+  queueKeys,
+  retryDelayMs,
+  scheduleRetry,
+} from "../../../lib/ingest/job_queue.ts";
+import { parseDocumentFile } from "../../../lib/ingest/parse_document_file.ts";
+import type { RedisCommands } from "../../../lib/ingest/pipeline_clients.ts";
+import { catchUpIndex, indexAndRecord } from "../../../lib/ingest/reconcile.ts";
+import { log } from "./log.ts";
+import { isTransientStoreError } from "./store_errors.ts";
+import type { WorkerConfig } from "./worker_config.ts";
+
+/** Counters the /health endpoint shows. */
+export interface WorkerStats {
+  startedAt: string;
+  filesProcessed: number;
+  documentsStored: number;
+  documentsIndexed: number;
+  lastBatchAt: string | null;
+  /** Why the search index cannot be written now, when it cannot. */
+  indexUnavailable: string | null;
+  /** Rows waiting for the index at the last background check. */
+  waitingForIndex: number;
+}
+
+interface ParsedMessage {
+  message: JobMessage;
+  file: FileToStore;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The ingestion worker: reads file messages from the Redis stream with a
+ * consumer group, stores their documents in PostgreSQL (one transaction per
+ * batch, with a receipt per message), indexes them with `_bulk`, and only
+ * then acknowledges each message and counts it in its job, atomically.
+ * A worker that dies loses nothing: its unacknowledged files are read again
+ * when it restarts (or taken over by another worker after `claimIdleMs`),
+ * and receipts make the second run count and write nothing twice.
+ */
+export class IngestWorker {
+  readonly stats: WorkerStats = {
+    startedAt: new Date().toISOString(),
+    filesProcessed: 0,
+    documentsStored: 0,
+    documentsIndexed: 0,
+    lastBatchAt: null,
+    indexUnavailable: null,
+    waitingForIndex: 0,
+  };
+  readonly keys: QueueKeys;
+  readonly #config: WorkerConfig;
+  readonly #sql: Sql;
+  readonly #redis: RedisCommands;
+  readonly #reader: RedisCommands;
+  readonly #search: OpenSearchClient;
+  readonly #inFlight = new Set<string>();
+  readonly #running = new Set<Promise<void>>();
+  #sweeping = false;
+
+  constructor(
+    config: WorkerConfig,
+    clients: { sql: Sql; redis: RedisCommands; reader: RedisCommands; search: OpenSearchClient },
+  ) {
+    this.#config = config;
+    this.#sql = clients.sql;
+    this.#redis = clients.redis;
+    this.#reader = clients.reader;
+    this.#search = clients.search;
+    this.keys = queueKeys(config.endpoints.queuePrefix);
+  }
+
+  /** Runs until the signal aborts, then finishes the batches in flight. */
+  async run(signal: AbortSignal): Promise<void> {
+    const { keys } = this;
+    const c = this.#config;
+    let failures = 0;
+    let ownPendingFrom: string | null = "0";
+    let lastPromote = 0;
+    let lastClaim = Date.now();
+    let lastSweep = 0;
+    let lastPrune = 0;
+    while (!signal.aborted) {
+      try {
+        if (failures === 0 && ownPendingFrom === "0") await ensureGroup(this.#redis, keys);
+        const now = Date.now();
+        if (now - lastPromote >= 1000) {
+          lastPromote = now;
+          const moved = await promoteDueRetries(this.#redis, keys);
+          if (moved > 0) log("info", `${moved} file(s) back in the queue for another attempt`);
+        }
+        if (now - lastSweep >= 5000 && !this.#sweeping) {
+          lastSweep = now;
+          void this.#sweep();
+        }
+        if (now - lastPrune >= 3_600_000) {
+          lastPrune = now;
+          pruneReceipts(this.#sql).catch(() => {});
+        }
+        await this.#slot(signal);
+        if (signal.aborted) break;
+        let messages: JobMessage[] = [];
+        if (ownPendingFrom !== null) {
+          // files this consumer had taken before it stopped or died: finish them first
+          const reply = await this.#reader.sendCommand([
+            "XREADGROUP",
+            "GROUP",
+            keys.group,
+            c.consumer,
+            "COUNT",
+            String(c.readBatch),
+            "STREAMS",
+            keys.stream,
+            ownPendingFrom,
+          ]);
+          const entries = streamEntries(reply);
+          if (entries.length === 0) {
+            ownPendingFrom = null;
+          } else {
+            ownPendingFrom = String((entries.at(-1) as [string])[0]);
+            const { messages: found, gone } = parseEntries(entries);
+            await this.#forget(gone);
+            messages = found;
+            if (found.length) {
+              log("info", `resuming ${found.length} file(s) taken before a restart`);
+            }
+          }
+        } else if (now - lastClaim >= Math.max(1000, c.claimIdleMs / 2)) {
+          lastClaim = now;
+          const reply = await this.#redis.sendCommand([
+            "XAUTOCLAIM",
+            keys.stream,
+            keys.group,
+            c.consumer,
+            String(c.claimIdleMs),
+            "0-0",
+            "COUNT",
+            String(c.readBatch),
+          ]) as [string, unknown, unknown];
+          const { messages: found } = parseEntries(reply?.[1]);
+          messages = found.filter((m) => !this.#inFlight.has(m.id));
+          if (messages.length) {
+            log("info", `took over ${messages.length} file(s) idle for ${c.claimIdleMs} ms`);
+          }
+        }
+        if (messages.length === 0 && ownPendingFrom === null) {
+          const reply = await this.#reader.sendCommand([
+            "XREADGROUP",
+            "GROUP",
+            keys.group,
+            c.consumer,
+            "COUNT",
+            String(c.readBatch),
+            "BLOCK",
+            "1000",
+            "STREAMS",
+            keys.stream,
+            ">",
+          ]);
+          messages = parseEntries(streamEntries(reply)).messages;
+        }
+        messages = messages.filter((m) => !this.#inFlight.has(m.id));
+        failures = 0;
+        if (messages.length === 0) continue;
+        for (const m of messages) this.#inFlight.add(m.id);
+        const task = this.#processBatch(messages).finally(() => {
+          for (const m of messages) this.#inFlight.delete(m.id);
+          this.#running.delete(task);
+        });
+        this.#running.add(task);
+      } catch (error) {
+        failures++;
+        if (failures === 1 || failures % 30 === 0) {
+          log("error", `queue unavailable: ${errorMessage(error)}`);
+        }
+        if (/NOGROUP/.test(errorMessage(error))) ownPendingFrom = "0";
+        await sleep(Math.min(200 * 2 ** failures, 5000));
+      }
+    }
+    await Promise.allSettled([...this.#running]);
+  }
+
+  async #slot(signal: AbortSignal): Promise<void> {
+    while (this.#running.size >= this.#config.pipelineDepth && !signal.aborted) {
+      await Promise.race([...this.#running, sleep(1000)]);
+    }
+  }
+
+  async #forget(ids: string[]): Promise<void> {
+    if (ids.length) {
+      await this.#redis.sendCommand(["XACK", this.keys.stream, this.keys.group, ...ids]);
+    }
+  }
+
+  async #processBatch(messages: JobMessage[]): Promise<void> {
+    const pending = new Set(messages.map((m) => m.id));
+    try {
+      const receipts = await findReceipts(this.#sql, messages.map((m) => m.token));
+      let group: ParsedMessage[] = [];
+      let documents = 0;
+      for (const message of messages) {
+        const receipt = receipts.get(message.token);
+        if (receipt) {
+          // stored by an earlier delivery that died before acknowledging: count it once, now
+          await this.#finish(message, outcomeOf(message, receipt, 0));
+          pending.delete(message.id);
+          continue;
+        }
+        const parsed = await this.#parse(message);
+        if (!parsed) {
+          pending.delete(message.id);
+          continue;
+        }
+        group.push(parsed);
+        documents += parsed.file.documents.length;
+        if (documents >= this.#config.batchDocuments) {
+          await this.#storeIndexAcknowledge(group);
+          for (const p of group) pending.delete(p.message.id);
+          group = [];
+          documents = 0;
+        }
+      }
+      if (group.length) await this.#storeIndexAcknowledge(group);
+      for (const p of group) pending.delete(p.message.id);
+    } catch (error) {
+      for (const message of messages) {
+        if (pending.has(message.id)) await this.#retryOrBury(message, error).catch(() => {});
+      }
+    }
+    this.stats.lastBatchAt = new Date().toISOString();
+  }
+
+  /** Parses one file; a file that cannot be read as a whole is dead-lettered at once (it would fail again). */
+  async #parse(message: JobMessage): Promise<ParsedMessage | undefined> {
+    try {
+      const parsed = await parseDocumentFile(message.path, { maxBytes: this.#config.maxFileBytes });
+      return {
+        message,
+        file: {
+          token: message.token,
+          jobId: message.job,
+          path: message.path,
+          format: parsed.format,
+          documents: parsed.documents,
+          hashes: parsed.documents.map(contentHash),
+          problems: parsed.problems,
+        },
+      };
+    } catch (error) {
+      const reason = errorMessage(error);
+      const line = error instanceof FileParseError ? error.line : undefined;
+      await this.#finish(message, {
+        documents: 0,
+        skipped: 0,
+        failed: 1,
+        unindexed: 0,
+        fileFailed: true,
+        failures: [{ file: message.path, ...(line === undefined ? {} : { line }), reason }],
+      }, reason);
+      log("warn", `${message.path}${line ? `:${line}` : ""}: ${reason}`);
+      return undefined;
+    }
+  }
+
+  async #storeIndexAcknowledge(group: ParsedMessage[]): Promise<void> {
+    let stored: StoredFile[];
+    try {
+      stored = await storeFiles(this.#sql, group.map((p) => p.file));
+    } catch (error) {
+      if (isTransientStoreError(error) || group.length === 1) {
+        for (const p of group) await this.#retryOrBury(p.message, error);
+        return;
+      }
+      // one file's data broke the batch: store the files one by one to find it
+      for (const p of group) {
+        try {
+          const [one] = await storeFiles(this.#sql, [p.file]);
+          await this.#indexAndAcknowledge([p], [one!]);
+        } catch (e) {
+          await this.#retryOrBury(p.message, e);
+        }
+      }
+      return;
+    }
+    await this.#indexAndAcknowledge(group, stored);
+  }
+
+  async #indexAndAcknowledge(group: ParsedMessage[], stored: StoredFile[]): Promise<void> {
+    const changed = stored.flatMap((s) => s.changed);
+    const indexed = new Set<string>();
+    if (changed.length) {
+      try {
+        const result = await indexAndRecord(
+          this.#sql,
+          this.#search,
+          this.#config.endpoints.index,
+          changed,
+          { maxBytes: this.#config.bulkBytes },
+        );
+        for (const d of result.indexed) indexed.add(d.id);
+        this.stats.documentsIndexed += result.indexed.length;
+        this.#indexState(result.unavailable);
+        if (result.refused.length) {
+          log(
+            "warn",
+            `the index refused ${result.refused.length} document(s): ${result.refused[0]!.reason}`,
+          );
+        }
+        if (result.indexed.length) await bumpIndexGeneration(this.#redis, this.keys);
+      } catch (error) {
+        // stored but not marked: the background catch-up indexes them again
+        log("warn", `indexing after store failed: ${errorMessage(error)}`);
+      }
+    }
+    for (let i = 0; i < group.length; i++) {
+      const s = stored[i]!;
+      const unindexed = s.changed.filter((d) => !indexed.has(d.id)).length;
+      await this.#finish(group[i]!.message, outcomeOf(group[i]!.message, s, unindexed));
+      this.stats.documentsStored += s.documents;
+    }
+  }
+
+  async #finish(message: JobMessage, outcome: MessageOutcome, deadReason = ""): Promise<void> {
+    await acknowledge(this.#redis, this.keys, message, outcome, deadReason);
+    this.stats.filesProcessed++;
+  }
+
+  async #retryOrBury(message: JobMessage, error: unknown): Promise<void> {
+    const reason = errorMessage(error);
+    const attempt = message.attempt + 1;
+    if (!isTransientStoreError(error) || attempt >= this.#config.maxAttempts) {
+      const why = isTransientStoreError(error)
+        ? `gave up after ${attempt} attempts: ${reason}`
+        : reason;
+      log("error", `${message.path}: ${why} (moved to the dead-letter stream)`);
+      await this.#finish(message, {
+        documents: 0,
+        skipped: 0,
+        failed: 1,
+        unindexed: 0,
+        fileFailed: true,
+        failures: [{ file: message.path, reason: why }],
+      }, why);
+      return;
+    }
+    const delay = retryDelayMs(attempt, this.#config.retryBaseMs);
+    log("warn", `${message.path}: attempt ${attempt} failed (${reason}); retrying in ${delay} ms`);
+    await scheduleRetry(this.#redis, this.keys, message, delay);
+  }
+
+  #indexState(unavailable: string | undefined): void {
+    if (unavailable && !this.stats.indexUnavailable) {
+      log("warn", `search index unavailable, documents wait in PostgreSQL: ${unavailable}`);
+    } else if (!unavailable && this.stats.indexUnavailable) {
+      log("info", "search index reachable again");
+    }
+    this.stats.indexUnavailable = unavailable ?? null;
+  }
+
+  /** Indexes rows left behind (index down, worker died between commit and index). */
+  async #sweep(): Promise<void> {
+    this.#sweeping = true;
+    try {
+      const result = await catchUpIndex(this.#sql, this.#search, this.#config.endpoints.index, {
+        maxBytes: this.#config.bulkBytes,
+        settleSeconds: 5,
+        maxDocuments: 50_000,
+      });
+      this.stats.waitingForIndex = result.waiting;
+      this.stats.documentsIndexed += result.indexed;
+      if (result.indexed > 0) {
+        log("info", `indexed ${result.indexed} document(s) that were waiting for the index`);
+        await bumpIndexGeneration(this.#redis, this.keys);
+      }
+      if (result.indexed > 0 || result.unavailable) this.#indexState(result.unavailable);
+    } catch {
+      // PostgreSQL or Redis away: the next sweep tries again
+    } finally {
+      this.#sweeping = false;
+    }
+  }
+}
+
+function streamEntries(reply: unknown): unknown[] {
+  if (!Array.isArray(reply) || reply.length === 0) return [];
+  const first = reply[0] as [string, unknown[]] | undefined;
+  return Array.isArray(first?.[1]) ? first[1] : [];
+}
+
+function outcomeOf(message: JobMessage, s: StoredFile, unindexed: number): MessageOutcome {
+  return {
+    documents: s.documents,
+    skipped: s.skipped,
+    failed: s.failed,
+    unindexed,
+    fileFailed: false,
+    failures: s.problems.map((p) => ({ file: message.path, line: p.line, reason: p.reason })),
+  };
+}

@@ -1,0 +1,88 @@
+import { join } from "../../lib/path.ts";
+import { z } from "zod";
+import { defineService } from "../../lib/service/define_service.ts";
+import { endpointsFromPeers, endpointsToEnv } from "../../lib/ingest/pipeline_endpoints.ts";
+import { appEnvironment, denoRunCommand } from "../../lib/service/deno_app_command.ts";
+
+const settings = z.object({
+  /** Port of the worker's /health endpoint. */
+  port: z.number().int().min(1).max(65535).default(8090),
+  /** Consumer name in the Redis group: keep it stable so a restarted worker resumes its own files. */
+  consumer: z.string().regex(/^[A-Za-z0-9_.-]+$/).default("worker-1"),
+  /** Prefix of the queue's Redis keys. */
+  queuePrefix: z.string().regex(/^[a-z][a-z0-9_-]*$/).default("ingest"),
+  /** The OpenSearch alias documents go to (built from services/opensearch/indices/documents.json). */
+  index: z.string().regex(/^[a-z][a-z0-9_-]*$/).default("documents"),
+  readBatch: z.number().int().min(1).max(1000).default(64),
+  batchDocuments: z.number().int().min(1).max(100_000).default(5000),
+  pipelineDepth: z.number().int().min(1).max(8).default(2),
+  maxAttempts: z.number().int().min(1).max(100).default(5),
+  retryBaseMs: z.number().int().min(0).max(600_000).default(1000),
+  claimIdleSeconds: z.number().int().min(1).max(86_400).default(60),
+  bulkMegabytes: z.number().min(0.1).max(100).default(5),
+  maxFileMegabytes: z.number().min(0.001).max(2048).default(64),
+  /** Folders the worker may read files from (its --allow-read). */
+  inputRoots: z.array(z.string().startsWith("/", "an absolute folder")).min(1).default(["/"]),
+}).strict();
+
+/** Ingestor settings in an environment file. */
+export type IngestorSettings = z.infer<typeof settings>;
+
+export default defineService({
+  name: "ingestor",
+  description: "Ingestor: reads files from the Redis job queue into PostgreSQL and OpenSearch",
+  dependsOn: { postgres: "healthy", redis: "healthy", opensearch: "healthy" },
+  settings,
+  port: (s) => s.port,
+  capabilities: ["ingest", "ingest-single", "validate", "status", "retry-dead", "reconcile"],
+  probe: (ctx) => ({ kind: "http", url: `http://${ctx.host}:${ctx.settings.port}/health` }),
+  native: (ctx) => {
+    const s = ctx.settings;
+    const endpoints = endpointsFromPeers(ctx.peers, { queuePrefix: s.queuePrefix, index: s.index });
+    return {
+      command: denoRunCommand({
+        projectRoot: ctx.projectRoot,
+        entry: join(ctx.serviceDir, "app", "main.ts"),
+        endpoints,
+        listenPort: s.port,
+        readPaths: s.inputRoots,
+      }),
+      env: {
+        ...appEnvironment(),
+        ...endpointsToEnv(endpoints),
+        HAILMARY_INGESTOR_PORT: String(s.port),
+        HAILMARY_INGESTOR_CONSUMER: s.consumer,
+        HAILMARY_INGESTOR_READ_BATCH: String(s.readBatch),
+        HAILMARY_INGESTOR_BATCH_DOCUMENTS: String(s.batchDocuments),
+        HAILMARY_INGESTOR_PIPELINE_DEPTH: String(s.pipelineDepth),
+        HAILMARY_INGESTOR_MAX_ATTEMPTS: String(s.maxAttempts),
+        HAILMARY_INGESTOR_RETRY_BASE_MS: String(s.retryBaseMs),
+        HAILMARY_INGESTOR_CLAIM_IDLE_MS: String(s.claimIdleSeconds * 1000),
+        HAILMARY_INGESTOR_BULK_BYTES: String(Math.round(s.bulkMegabytes * 1024 * 1024)),
+        HAILMARY_INGESTOR_MAX_FILE_BYTES: String(Math.round(s.maxFileMegabytes * 1024 * 1024)),
+      },
+      cwd: ctx.projectRoot,
+      dropRoot: false,
+      stopSignal: "SIGTERM", // finishes the batches in hand; unacknowledged files are read again later
+      stopTimeoutMs: 30_000,
+      readyTimeoutMs: 60_000,
+      // the schema and the index must exist before the first file is read
+      prepare: async () => {
+        const { applyMigrations } = await import("../../lib/postgres/migrations.ts");
+        await applyMigrations({
+          connection: endpoints.postgres,
+          dir: join(ctx.serviceDir, "..", "postgres", "migrations"),
+          dryRun: false,
+        });
+        const { ensureIndex, loadIndexDefinition, OpenSearchClient } = await import(
+          "../../lib/opensearch/mod.ts"
+        );
+        await ensureIndex(
+          new OpenSearchClient(endpoints.opensearchUrl),
+          s.index,
+          await loadIndexDefinition("documents"),
+        );
+      },
+    };
+  },
+});
