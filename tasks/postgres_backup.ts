@@ -4,8 +4,9 @@ import { UsageError } from "../lib/errors.ts";
 import { createProgress } from "../lib/output/progress.ts";
 import { postgresAccess } from "../lib/postgres/postgres_access.ts";
 import { startClient } from "../lib/postgres/run_client.ts";
-import { withSuperuser } from "../lib/postgres/superuser_sql.ts";
-import { tableRowCounts } from "../lib/postgres/table_row_counts.ts";
+import { databaseOwner } from "../lib/postgres/restore_into_database.ts";
+import { PsqlSession } from "../lib/postgres/superuser_psql.ts";
+import { parseRowCounts, tableRowCountsSql } from "../lib/postgres/table_row_counts.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
 
 /** Dump formats: one custom-format file (streamed), or a directory (parallel with `jobs`). */
@@ -110,87 +111,83 @@ async function dump(
   const dumpName = o.format === "custom" ? `${o.database}.dump` : `${o.database}.dir`;
   try {
     const toolVersion = await pgDumpVersion(ctx, access.bin("pg_dump"));
-    const entry = await withSuperuser(service, "postgres", async (admin) => {
-      const [db] = await admin<{ owner: string }[]>`
-        select pg_get_userbyid(datdba) as owner from pg_database where datname = ${o.database}`;
-      if (!db) {
-        throw new UsageError(
-          `database ${JSON.stringify(o.database)} does not exist`,
-          "check the name (the app database is the default)",
-        );
-      }
-      return await writeBackup(
-        {
-          backupDir: ctx.environment.backupDir,
-          service: "postgres",
-          environment: ctx.environment.name,
-          label: o.label,
-          options: { format: o.format, compression: o.compression, jobs: o.jobs },
-          onProgress: (n) => progress.update(n),
-        },
-        (writer) =>
-          withSuperuser(
-            service,
-            o.database,
-            (sql) =>
-              sql.begin("isolation level repeatable read read only", async (tx) => {
-                const [snap] = await tx<{ snapshot: string; version: string }[]>`
-              select pg_export_snapshot() as snapshot, current_setting('server_version') as version`;
-                const argv = [
-                  access.bin("pg_dump"),
-                  ...access.superuserArgs,
-                  "--no-password",
-                  `--format=${o.format}`,
-                  `--compress=${o.level}`,
-                  `--snapshot=${snap!.snapshot}`,
-                  ...(o.format === "directory"
-                    ? [`--jobs=${o.jobs}`, `--file=${join(writer.dir, dumpName)}`]
-                    : []),
-                  o.database,
-                ];
-                const client = startClient(ctx.runtime, service, argv, {
-                  stdout: o.format === "custom" ? "piped" : "null",
-                  signal: ctx.signal,
-                });
-                await writer.recordChild(client.child.pid);
-                const poll = o.format === "directory"
-                  ? setInterval(
-                    () => void dirSize(join(writer.dir, dumpName)).then((n) => progress.update(n)),
-                    1000,
-                  )
-                  : undefined;
-                try {
-                  const [tables] = await Promise.all([
-                    tableRowCounts(tx),
-                    o.format === "custom"
-                      ? writer.addStream(dumpName, client.child.stdout)
-                      : Promise.resolve(),
-                    client.finished,
-                  ]);
-                  const details: PostgresBackupDetails = {
-                    database: o.database,
-                    owner: db.owner,
-                    dump: dumpName,
-                    format: o.format,
-                    tables,
-                  };
-                  return { details: { ...details }, serverVersion: snap!.version, toolVersion };
-                } catch (error) {
-                  try {
-                    client.child.kill("SIGKILL");
-                  } catch {
-                    // already exited
-                  }
-                  await client.finished.catch(() => {});
-                  throw error;
-                } finally {
-                  if (poll !== undefined) {
-                    clearInterval(poll);
-                  }
-                }
-              }),
-          ),
+    const owner = await databaseOwner(ctx.runtime, service, o.database);
+    if (owner === undefined) {
+      throw new UsageError(
+        `database ${JSON.stringify(o.database)} does not exist`,
+        "check the name (the app database is the default)",
       );
+    }
+    const entry = await writeBackup({
+      backupDir: ctx.environment.backupDir,
+      service: "postgres",
+      environment: ctx.environment.name,
+      label: o.label,
+      options: { format: o.format, compression: o.compression, jobs: o.jobs },
+      onProgress: (n) => progress.update(n),
+    }, async (writer) => {
+      // A repeatable-read transaction exports its snapshot to pg_dump and
+      // counts the rows in that same snapshot while pg_dump works.
+      const session = PsqlSession.open(ctx.runtime, service, o.database);
+      try {
+        await writer.recordChild(session.pid);
+        await session.query("begin isolation level repeatable read read only");
+        const [[snapshot = "", serverVersion = ""] = []] = await session.query(
+          "select pg_export_snapshot(), current_setting('server_version')",
+        );
+        const client = startClient(ctx.runtime, service, [
+          access.bin("pg_dump"),
+          ...access.superuserArgs,
+          "--no-password",
+          `--format=${o.format}`,
+          `--compress=${o.level}`,
+          `--snapshot=${snapshot}`,
+          ...(o.format === "directory"
+            ? [`--jobs=${o.jobs}`, `--file=${join(writer.dir, dumpName)}`]
+            : []),
+          o.database,
+        ], { stdout: o.format === "custom" ? "piped" : "null", signal: ctx.signal });
+        await writer.recordChild(client.child.pid);
+        const poll = o.format === "directory"
+          ? setInterval(
+            () => void dirSize(join(writer.dir, dumpName)).then((n) => progress.update(n)),
+            1000,
+          )
+          : undefined;
+        try {
+          const [rows] = await Promise.all([
+            session.query(tableRowCountsSql),
+            o.format === "custom"
+              ? writer.addStream(dumpName, client.child.stdout)
+              : Promise.resolve(),
+            client.finished,
+          ]);
+          await session.query("commit");
+          const details: PostgresBackupDetails = {
+            database: o.database,
+            owner,
+            dump: dumpName,
+            format: o.format,
+            tables: parseRowCounts(rows),
+          };
+          return { details: { ...details }, serverVersion, toolVersion };
+        } catch (error) {
+          try {
+            client.child.kill("SIGKILL");
+          } catch {
+            // already exited
+          }
+          await client.finished.catch(() => {});
+          throw error;
+        } finally {
+          if (poll !== undefined) clearInterval(poll);
+        }
+      } catch (error) {
+        session.kill();
+        throw error;
+      } finally {
+        await session.close();
+      }
     });
     const details = entry.manifest.details as unknown as PostgresBackupDetails;
     const rows = Object.values(details.tables).reduce((a, b) => a + b, 0);

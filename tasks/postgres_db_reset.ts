@@ -2,9 +2,8 @@ import { join } from "../lib/path.ts";
 import { withBackupLock } from "../lib/backup/mod.ts";
 import type { MigrationReport } from "../lib/postgres/migrations.ts";
 import { postgresAccess } from "../lib/postgres/postgres_access.ts";
-import { dropDatabase } from "../lib/postgres/restore_into_database.ts";
+import { databaseOwner, dropDatabase } from "../lib/postgres/restore_into_database.ts";
 import { runClient } from "../lib/postgres/run_client.ts";
-import { withSuperuser } from "../lib/postgres/superuser_sql.ts";
 import { servicesDir } from "../lib/paths.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
 import { backupPostgres } from "./postgres_backup.ts";
@@ -37,12 +36,7 @@ export async function resetPostgresDatabase(
     "postgres",
     "postgres:db-reset",
     async () => {
-      const exists = await withSuperuser(
-        service,
-        "postgres",
-        async (sql) =>
-          (await sql`select 1 from pg_database where datname = ${database}`).length > 0,
-      );
+      const exists = (await databaseOwner(ctx.runtime, service, database)) !== undefined;
       let safetyBackupId: string | null = null;
       if (exists && options.safetyBackup) {
         ctx.output.info(`taking a safety backup of ${database} first...`);
@@ -52,7 +46,7 @@ export async function resetPostgresDatabase(
           progressLabel: "safety backup",
         })).id;
       }
-      await dropDatabase(service, database);
+      await dropDatabase(ctx.runtime, service, database);
       const initDir = join(servicesDir, "postgres", "init");
       const files = (await Array.fromAsync(Deno.readDir(initDir)))
         .filter((e) => e.isFile && e.name.endsWith(".sql")).map((e) => e.name).sort();

@@ -4,11 +4,11 @@ import { createProgress } from "../lib/output/progress.ts";
 import { postgresAccess } from "../lib/postgres/postgres_access.ts";
 import {
   databaseNamePattern,
+  databaseOwner,
   dropDatabase,
-  ident,
   restoreIntoNewDatabase,
 } from "../lib/postgres/restore_into_database.ts";
-import { withSuperuser } from "../lib/postgres/superuser_sql.ts";
+import { ident, literal, superuserQuery } from "../lib/postgres/superuser_psql.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
 import { backupPostgres } from "./postgres_backup.ts";
 
@@ -95,11 +95,8 @@ export async function restorePostgres(
     );
   }
   await assertBackupIntact(ctx, backup);
-  const existing = await withSuperuser(service, "postgres", async (sql) => {
-    const [row] = await sql<{ owner: string }[]>`
-      select pg_get_userbyid(datdba) as owner from pg_database where datname = ${target}`;
-    return row;
-  });
+  const existingOwner = await databaseOwner(ctx.runtime, service, target);
+  const existing = existingOwner === undefined ? undefined : { owner: existingOwner };
   await ctx.confirm(
     existing
       ? `replace database ${JSON.stringify(target)} with postgres backup ${backup.manifest.id}`
@@ -131,7 +128,7 @@ export async function restorePostgres(
       signal: ctx.signal,
     });
     if (restored.problems.length) {
-      await dropDatabase(service, scratch).catch(() => {});
+      await dropDatabase(ctx.runtime, service, scratch).catch(() => {});
       throw new FailedError(
         `the restored data does not match backup ${backup.manifest.id}, ${target} was left as it was:\n    ${
           restored.problems.join("\n    ")
@@ -166,52 +163,51 @@ async function swapIn(
   replace: boolean,
 ): Promise<void> {
   const service = ctx.service("postgres");
+  const sql = (text: string) => superuserQuery(ctx.runtime, service, "postgres", text);
   const old = `${target}_old_${randomSuffix()}`;
-  await withSuperuser(service, "postgres", async (sql) => {
-    if (replace) {
-      await sql.unsafe(`alter database ${ident(target)} with allow_connections false`);
-      try {
-        await sql`select pg_terminate_backend(pid) from pg_stat_activity
-          where datname = ${target} and pid <> pg_backend_pid()`;
-        await waitNoSessions(sql, target);
-        await sql.unsafe(`alter database ${ident(target)} rename to ${ident(old)}`);
-      } catch (error) {
-        await sql.unsafe(`alter database ${ident(target)} with allow_connections true`)
-          .catch(() => {});
-        await sql.unsafe(`drop database if exists ${ident(scratch)} with (force)`).catch(() => {});
-        throw new FailedError(
-          `could not take ${JSON.stringify(target)} offline to replace it; it was left as it was: ${
-            error instanceof Error ? error.message : error
-          }`,
-        );
-      }
-    }
+  if (replace) {
+    await sql(`alter database ${ident(target)} with allow_connections false`);
     try {
-      await sql.unsafe(`alter database ${ident(scratch)} rename to ${ident(target)}`);
+      await sql(`select pg_terminate_backend(pid) from pg_stat_activity
+        where datname = ${literal(target)} and pid <> pg_backend_pid()`);
+      await waitNoSessions(sql, target);
+      await sql(`alter database ${ident(target)} rename to ${ident(old)}`);
     } catch (error) {
-      if (replace) {
-        await sql.unsafe(`alter database ${ident(old)} rename to ${ident(target)}`);
-        await sql.unsafe(`alter database ${ident(target)} with allow_connections true`);
-      }
-      await sql.unsafe(`drop database if exists ${ident(scratch)} with (force)`).catch(() => {});
+      await sql(`alter database ${ident(target)} with allow_connections true`).catch(() => {});
+      await sql(`drop database if exists ${ident(scratch)} with (force)`).catch(() => {});
       throw new FailedError(
-        `could not put the restored database in place; ${
-          JSON.stringify(target)
-        } was left as it was: ${error instanceof Error ? error.message : error}`,
+        `could not take ${JSON.stringify(target)} offline to replace it; it was left as it was: ${
+          error instanceof Error ? error.message : error
+        }`,
       );
     }
-    if (replace) await sql.unsafe(`drop database ${ident(old)} with (force)`);
-  });
+  }
+  try {
+    await sql(`alter database ${ident(scratch)} rename to ${ident(target)}`);
+  } catch (error) {
+    if (replace) {
+      await sql(`alter database ${ident(old)} rename to ${ident(target)}`);
+      await sql(`alter database ${ident(target)} with allow_connections true`);
+    }
+    await sql(`drop database if exists ${ident(scratch)} with (force)`).catch(() => {});
+    throw new FailedError(
+      `could not put the restored database in place; ${
+        JSON.stringify(target)
+      } was left as it was: ${error instanceof Error ? error.message : error}`,
+    );
+  }
+  if (replace) await sql(`drop database ${ident(old)} with (force)`);
 }
 
 async function waitNoSessions(
-  sql: import("postgres").Sql,
+  sql: (text: string) => Promise<string[][]>,
   database: string,
 ): Promise<void> {
   for (let i = 0; i < 50; i++) {
-    const [row] = await sql<{ n: number }[]>`
-      select count(*)::int as n from pg_stat_activity where datname = ${database}`;
-    if (!row?.n) return;
+    const [[n = "0"] = []] = await sql(
+      `select count(*) from pg_stat_activity where datname = ${literal(database)}`,
+    );
+    if (n === "0") return;
     await new Promise((r) => setTimeout(r, 100));
   }
 }

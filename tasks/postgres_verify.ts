@@ -75,7 +75,7 @@ export async function verifyPostgres(
       durationMs: Math.round(performance.now() - began),
     };
   } finally {
-    await dropDatabase(service, scratch).catch(() => {});
+    await dropDatabase(ctx.runtime, service, scratch).catch(() => {});
   }
   result.ok = result.ok && result.restoreTest.ok;
   result.problems = [...result.problems, ...result.restoreTest.problems];

@@ -4,8 +4,13 @@ import type { BackupEntry } from "../backup/mod.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import { postgresAccess } from "./postgres_access.ts";
 import { runClient } from "./run_client.ts";
-import { withSuperuser } from "./superuser_sql.ts";
-import { compareRowCounts, type TableRowCounts, tableRowCounts } from "./table_row_counts.ts";
+import { ident, superuserQuery } from "./superuser_psql.ts";
+import {
+  compareRowCounts,
+  parseRowCounts,
+  type TableRowCounts,
+  tableRowCountsSql,
+} from "./table_row_counts.ts";
 
 /** A database name the tasks accept: what the service settings accept. */
 export const databaseNamePattern: RegExp = /^[a-z_][a-z0-9_]{0,47}$/;
@@ -33,17 +38,18 @@ export async function restoreIntoNewDatabase(options: {
   jobs?: number;
   signal?: AbortSignal;
 }): Promise<ScratchRestore> {
-  const { service, backup, database } = options;
+  const { runtime, service, backup, database } = options;
   const access = postgresAccess(service);
   const details = backup.manifest.details as { dump?: string; tables?: TableRowCounts };
   const dump = details.dump ?? backup.manifest.files[0]?.path ?? "";
-  await withSuperuser(service, "postgres", async (sql) => {
-    await sql.unsafe(
-      `create database ${ident(database)} owner ${ident(options.owner)} template template0`,
-    );
-  });
+  await superuserQuery(
+    runtime,
+    service,
+    "postgres",
+    `create database ${ident(database)} owner ${ident(options.owner)} template template0`,
+  );
   try {
-    await runClient(options.runtime, service, [
+    await runClient(runtime, service, [
       access.bin("pg_restore"),
       ...access.superuserArgs,
       "--no-password",
@@ -52,23 +58,44 @@ export async function restoreIntoNewDatabase(options: {
       ...(options.jobs && options.jobs > 1 ? [`--jobs=${options.jobs}`] : []),
       join(backup.path, dump),
     ], options.signal ? { signal: options.signal } : {});
-    const tables = await withSuperuser(service, database, (sql) => tableRowCounts(sql));
+    const tables = parseRowCounts(
+      await superuserQuery(runtime, service, database, tableRowCountsSql),
+    );
     const problems = details.tables ? compareRowCounts(details.tables, tables) : [];
     return { database, tables, problems };
   } catch (error) {
-    await dropDatabase(service, database).catch(() => {});
+    await dropDatabase(runtime, service, database).catch(() => {});
     throw error;
   }
 }
 
 /** Drops a database, ending its sessions first. */
-export async function dropDatabase(service: ConfiguredService, database: string): Promise<void> {
-  await withSuperuser(service, "postgres", async (sql) => {
-    await sql.unsafe(`drop database if exists ${ident(database)} with (force)`);
-  });
+export async function dropDatabase(
+  runtime: Runtime,
+  service: ConfiguredService,
+  database: string,
+): Promise<void> {
+  await superuserQuery(
+    runtime,
+    service,
+    "postgres",
+    `drop database if exists ${ident(database)} with (force)`,
+  );
 }
 
-/** A quoted SQL identifier. */
-export function ident(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
+/** The owner of a database, or undefined when it does not exist. */
+export async function databaseOwner(
+  runtime: Runtime,
+  service: ConfiguredService,
+  database: string,
+): Promise<string | undefined> {
+  const rows = await superuserQuery(
+    runtime,
+    service,
+    "postgres",
+    `select pg_get_userbyid(datdba) from pg_database where datname = '${
+      database.replace(/'/g, "''")
+    }'`,
+  );
+  return rows[0]?.[0];
 }

@@ -1,29 +1,31 @@
-import type { Sql, TransactionSql } from "postgres";
-
 /** Exact row counts by `schema.table`, of every ordinary table outside the system schemas. */
 export type TableRowCounts = Record<string, number>;
 
 /**
- * Counts the rows of every user table (partitions count on their own; parents
- * are skipped), in the snapshot of the connection's current transaction.
+ * One statement that counts the rows of every user table (partitions count
+ * on their own; tables of extensions are skipped). Being one statement, all
+ * counts come from one snapshot: the transaction's, when run inside one.
+ * Rows: `schema.table`, count.
  */
-export async function tableRowCounts(sql: Sql | TransactionSql): Promise<TableRowCounts> {
-  const tables = await sql<{ schema: string; name: string }[]>`
-    select n.nspname as schema, c.relname as name
-    from pg_class c join pg_namespace n on n.oid = c.relnamespace
-    where c.relkind = 'r'
-      and n.nspname not in ('pg_catalog', 'information_schema')
-      and n.nspname not like 'pg_toast%' and n.nspname not like 'pg_temp%'
-      and not exists (
-        select 1 from pg_depend d
-        where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
-      )
-    order by 1, 2`;
+export const tableRowCountsSql = `
+  select n.nspname || '.' || c.relname,
+    (xpath('/row/n/text()', query_to_xml(
+      format('select count(*) as n from only %I.%I', n.nspname, c.relname), false, true, ''
+    )))[1]::text
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+  where c.relkind = 'r'
+    and n.nspname not in ('pg_catalog', 'information_schema')
+    and n.nspname not like 'pg_toast%' and n.nspname not like 'pg_temp%'
+    and not exists (
+      select 1 from pg_depend d
+      where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e'
+    )
+  order by 1`;
+
+/** Turns the rows of {@link tableRowCountsSql} into counts. */
+export function parseRowCounts(rows: string[][]): TableRowCounts {
   const counts: TableRowCounts = {};
-  for (const t of tables) {
-    const [row] = await sql`select count(*)::bigint as n from only ${sql(t.schema)}.${sql(t.name)}`;
-    counts[`${t.schema}.${t.name}`] = Number(row?.n ?? 0);
-  }
+  for (const [table, n] of rows) if (table !== undefined) counts[table] = Number(n ?? 0);
   return counts;
 }
 
