@@ -2,6 +2,7 @@ import { servicesDir } from "../lib/paths.ts";
 import type { AnyTask } from "../lib/task/define_task.ts";
 import { lifecycleTasks } from "./service_lifecycle.ts";
 import { stackTasks } from "./stack.ts";
+import { tuiTasks } from "./tui.ts";
 import { postgresTasks } from "./postgres.ts";
 import { backupCatalogTasks } from "./backup_catalog.ts";
 import { redisTasks } from "./redis.ts";
@@ -29,6 +30,7 @@ export function serviceNames(dir: string = servicesDir): string[] {
  */
 export function taskRegistry(): AnyTask[] {
   const tasks: AnyTask[] = [...stackTasks()];
+  tasks.push(...tuiTasks());
   for (const service of serviceNames()) tasks.push(...lifecycleTasks(service));
   tasks.push(...postgresTasks());
   tasks.push(...redisTasks());

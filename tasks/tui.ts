@@ -1,0 +1,55 @@
+import { UsageError } from "../lib/errors.ts";
+import { type AnyTask, defineTask } from "../lib/task/define_task.ts";
+
+/** The `tui` task: the on-call dashboard over the same task registry as the CLI. */
+export function tuiTasks(): AnyTask[] {
+  const tui = defineTask({
+    id: "tui",
+    summary:
+      "Open the on-call dashboard: services, dependencies, merged logs and every action from the keyboard",
+    action: "tui",
+    permissions: "ops",
+    options: {
+      "read-only": {
+        type: "boolean",
+        description: "hide every action: watch only",
+        default: false,
+      },
+      refresh: {
+        type: "number",
+        description: "seconds between two status polls",
+        default: 2,
+        min: 0.5,
+        placeholder: "SECONDS",
+      },
+    },
+    run: async (ctx, { options }) => {
+      if (!Deno.stdin.isTerminal() || !Deno.stdout.isTerminal()) {
+        throw new UsageError(
+          "the dashboard needs a terminal: stdin and stdout must both be a TTY",
+          "for a refreshing status without a terminal run ./ops status --watch 2",
+        );
+      }
+      // lazily: the registry imports this module, and Ink/React load only for the dashboard
+      const { taskRegistry } = await import("./registry.ts");
+      const { runDashboard } = await import("../tui/main.tsx");
+      return await runDashboard({
+        environment: ctx.environment,
+        runtime: ctx.runtime,
+        tasks: taskRegistry(),
+        readOnly: options["read-only"],
+        refreshSeconds: options.refresh,
+        signal: ctx.signal,
+      });
+    },
+    render: (summary, output) => {
+      const failed = summary.failed ? ` (${summary.failed} failed)` : "";
+      output.line(
+        `dashboard closed: ${summary.actions} action(s) run in ${summary.environment}${failed}${
+          summary.auditLog && summary.actions ? `; audit log ${summary.auditLog}` : ""
+        }`,
+      );
+    },
+  });
+  return [tui];
+}

@@ -1,0 +1,319 @@
+import { Box, Text, useApp, useInput, useWindowSize } from "ink";
+import { useEffect, useMemo, useState } from "react";
+import { serviceActions, type StackModel, type TaskSummary } from "../lib/stack/mod.ts";
+import { runnableInDashboard } from "../lib/stack/task_summary.ts";
+import { ActionHints } from "./components/ActionHints.tsx";
+import { CommandPalette } from "./components/CommandPalette.tsx";
+import { ConfirmDialog } from "./components/ConfirmDialog.tsx";
+import { EnvironmentBanner } from "./components/EnvironmentBanner.tsx";
+import { HeaderBar } from "./components/HeaderBar.tsx";
+import { HistoryPanel } from "./components/HistoryPanel.tsx";
+import { KeyHints } from "./components/KeyHints.tsx";
+import { type DashboardMessage, MessagePanel } from "./components/MessagePanel.tsx";
+import { RunningPanel } from "./components/RunningPanel.tsx";
+import { TaskForm } from "./components/TaskForm.tsx";
+import { useConfirm } from "./hooks/use_confirm.ts";
+import { useStackSnapshot } from "./hooks/use_stack_snapshot.ts";
+import { useTicker } from "./hooks/use_ticker.ts";
+import { bindingFor, defaultKeymap, keyName, type View } from "./keymap.ts";
+import { nextSortKey, type SortKey, sortServices } from "./sort_services.ts";
+import { useDashboardActions } from "./use_dashboard_actions.ts";
+import { useLogControls } from "./use_log_controls.ts";
+import { GraphView } from "./views/GraphView.tsx";
+import { HelpView } from "./views/HelpView.tsx";
+import { LogsView } from "./views/LogsView.tsx";
+import { ServicesView } from "./views/ServicesView.tsx";
+
+/** Props of {@link Dashboard}. */
+export interface DashboardProps {
+  model: StackModel;
+  /** Hide every action: no action keys, palette or menus. */
+  readOnly?: boolean;
+  /** Where finished actions are appended, shown in the history title. */
+  auditLog?: string | null;
+  /** Ends the dashboard from outside (SIGTERM). */
+  signal?: AbortSignal;
+  /** The clock (tests pin it). */
+  now?: () => number;
+}
+
+type Overlay =
+  | { kind: "none" }
+  | { kind: "help" }
+  | { kind: "palette" }
+  | { kind: "menu"; service: string }
+  | { kind: "form"; task: TaskSummary };
+
+const views: readonly View[] = ["services", "graph", "logs"];
+
+/**
+ * The on-call dashboard: services, dependency and logs views over one stack
+ * model, actions generated from the task registry behind a key map, guarded
+ * by confirmation dialogs, with running actions, messages and the history.
+ */
+export function Dashboard(
+  { model, readOnly = false, auditLog = null, signal, now }: DashboardProps,
+) {
+  const snapshot = useStackSnapshot(model);
+  const { exit } = useApp();
+  const { columns, rows } = useWindowSize();
+  const confirm = useConfirm();
+  const [view, setView] = useState<View>("services");
+  const [selectedName, setSelectedName] = useState<string | null>(null);
+  const [sort, setSort] = useState<SortKey>("name");
+  const [overlay, setOverlay] = useState<Overlay>({ kind: "none" });
+  const [message, setMessage] = useState<DashboardMessage | null>(null);
+  const [helpOffset, setHelpOffset] = useState(0);
+  const allNames = useMemo(() => snapshot.services.map((s) => s.name), [snapshot.services]);
+  const logs = useLogControls(model, allNames, view === "logs");
+  const tick = useTicker(snapshot.running.length > 0);
+  const clock = (now ?? Date.now)();
+  void tick;
+
+  useEffect(() => {
+    if (!signal) return;
+    if (signal.aborted) return exit();
+    signal.addEventListener("abort", () => exit(), { once: true });
+  }, [signal, exit]);
+
+  const sorted = useMemo(() => sortServices(snapshot.services, sort), [snapshot.services, sort]);
+  const order = useMemo(() => {
+    if (view !== "graph") return sorted;
+    const byName = new Map(snapshot.services.map((s) => [s.name, s]));
+    return snapshot.waves.flat().map((n) => byName.get(n)).filter((s) => s !== undefined);
+  }, [view, sorted, snapshot.services, snapshot.waves]);
+  const selected = order.find((s) => s.name === selectedName) ?? order[0];
+  const tasks = readOnly ? [] : model.tasks().filter(runnableInDashboard);
+  const selectedActions = selected && !readOnly ? serviceActions(tasks, selected.name) : [];
+  const actions = useDashboardActions({
+    model,
+    snapshot,
+    confirm,
+    setMessage,
+    openForm: (task) => setOverlay({ kind: "form", task }),
+  });
+
+  const move = (delta: number) => {
+    if (order.length === 0) return;
+    const at = Math.max(0, order.findIndex((s) => s.name === selected?.name));
+    const next = Math.min(order.length - 1, Math.max(0, at + delta));
+    setSelectedName(order[next]!.name);
+  };
+
+  // Layout: everything but the main area has a known height.
+  const width = Math.max(20, columns);
+  const bannerRows = snapshot.protected ? 1 : 0;
+  const detailRows = Math.min(6, Math.max(0, rows - 24));
+  const messageRows = 1 + Math.min(message?.details?.length ?? 0, detailRows);
+  const historyRows = view === "logs"
+    ? 0
+    : Math.min(6, snapshot.history.length + 1, Math.max(0, rows - 20));
+  const hintRows = view === "logs" ? 0 : 1;
+  const mainRows = Math.max(
+    3,
+    rows - bannerRows - 1 - snapshot.running.length - messageRows - historyRows - hintRows - 1,
+  );
+
+  const execute = (name: string) => {
+    if (name === "ctrl+c") return exit();
+    if (view === "logs" && logs.handleKey(name, mainRows)) return;
+    const binding = bindingFor(defaultKeymap, name, view, readOnly);
+    if (!binding) return;
+    switch (binding.command) {
+      case "quit":
+        if (snapshot.running.length === 0) return exit();
+        void confirm.confirm({
+          title: "Quit the dashboard?",
+          lines: [`${snapshot.running.length} action(s) still running will be cancelled.`],
+        }).then((ok) => ok && exit());
+        return;
+      case "help":
+        setHelpOffset(0);
+        return setOverlay({ kind: "help" });
+      case "palette":
+        return setOverlay({ kind: "palette" });
+      case "menu":
+        if (selected) setOverlay({ kind: "menu", service: selected.name });
+        return;
+      case "view-services":
+        return setView("services");
+      case "view-graph":
+        return setView("graph");
+      case "view-logs":
+        if (logs.services.length === 0) logs.open(allNames);
+        return setView("logs");
+      case "next-view":
+        return setView(views[(views.indexOf(view) + 1) % views.length]!);
+      case "up":
+        return move(-1);
+      case "down":
+        return move(1);
+      case "page-up":
+        return move(-Math.max(1, mainRows - 4));
+      case "page-down":
+        return move(Math.max(1, mainRows - 4));
+      case "top":
+        return move(-order.length);
+      case "bottom":
+        return move(order.length);
+      case "sort": {
+        const next = nextSortKey(sort);
+        setSort(next);
+        return setMessage({ tone: "info", text: `sorted by ${next}` });
+      }
+      case "action":
+        if (selected && binding.action) void actions.serviceAction(selected, binding.action);
+        return;
+      case "cancel": {
+        const running = snapshot.running.find((r) => r.service === selected?.name);
+        if (!running) {
+          return setMessage({ tone: "info", text: `nothing runs for ${selected?.name}` });
+        }
+        model.cancel(running.id);
+        return setMessage({ tone: "info", text: `cancelling ${running.taskId}...` });
+      }
+      case "logs":
+        if (selected) logs.open([selected.name]);
+        return setView("logs");
+      case "logs-all":
+        logs.open(allNames);
+        return setView("logs");
+      case "back":
+        if (message) return setMessage(null);
+        if (view !== "services") return setView("services");
+        return;
+      default:
+        return;
+    }
+  };
+
+  useInput((input, key) => execute(keyName(input, key)), {
+    isActive: overlay.kind === "none" && !confirm.current,
+  });
+  useInput((input, key) => {
+    if (key.escape || input === "?" || input === "q") setOverlay({ kind: "none" });
+    if (key.upArrow || input === "k") setHelpOffset((o) => Math.max(0, o - 1));
+    if (key.downArrow || input === "j") setHelpOffset((o) => o + 1);
+  }, { isActive: overlay.kind === "help" && !confirm.current });
+
+  const closeOverlay = () => setOverlay({ kind: "none" });
+  const pick = (task: TaskSummary) => {
+    const hasFields = task.args.length > 0 || Object.keys(task.options).length > 0;
+    if (hasFields) return setOverlay({ kind: "form", task });
+    closeOverlay();
+    if (task.service && selected && task.service === selected.name) {
+      void actions.serviceAction(selected, task.action);
+    } else void actions.launch(task);
+  };
+
+  let main;
+  if (confirm.current) {
+    main = <ConfirmDialog key={confirm.current.id} request={confirm.current} width={width} />;
+  } else if (overlay.kind === "help") {
+    main = (
+      <HelpView
+        keymap={defaultKeymap}
+        readOnly={readOnly}
+        width={Math.min(width, 120)}
+        height={mainRows}
+        offset={helpOffset}
+      />
+    );
+  } else if (overlay.kind === "palette") {
+    main = (
+      <CommandPalette
+        title="run a task"
+        tasks={tasks}
+        searchable
+        width={width}
+        height={mainRows}
+        onPick={pick}
+        onClose={closeOverlay}
+      />
+    );
+  } else if (overlay.kind === "menu") {
+    main = (
+      <CommandPalette
+        title={`actions of ${overlay.service}`}
+        tasks={serviceActions(tasks, overlay.service)}
+        searchable={false}
+        width={width}
+        height={mainRows}
+        onPick={pick}
+        onClose={closeOverlay}
+      />
+    );
+  } else if (overlay.kind === "form") {
+    const task = overlay.task;
+    main = (
+      <TaskForm
+        key={task.id}
+        task={task}
+        width={width}
+        onClose={closeOverlay}
+        onSubmit={(input) => {
+          closeOverlay();
+          void actions.launch(task, input);
+        }}
+      />
+    );
+  } else if (view === "graph") {
+    main = (
+      <GraphView
+        services={snapshot.services}
+        waves={snapshot.waves}
+        selected={selected}
+        width={width}
+        height={mainRows}
+      />
+    );
+  } else if (view === "logs") {
+    main = (
+      <LogsView
+        logs={logs.logs}
+        services={logs.services}
+        filter={logs.filter}
+        filterDraft={logs.filterDraft}
+        position={logs.position}
+        wrap={logs.wrap}
+        width={width}
+        height={mainRows}
+      />
+    );
+  } else {
+    main = (
+      <ServicesView
+        services={sorted}
+        selected={selected}
+        running={snapshot.running}
+        sort={sort}
+        width={width}
+        height={mainRows}
+        now={clock}
+      />
+    );
+  }
+
+  return (
+    <Box flexDirection="column" width={width} height={rows}>
+      {snapshot.protected
+        ? <EnvironmentBanner environment={snapshot.environment} width={width} />
+        : null}
+      <HeaderBar snapshot={snapshot} view={view} readOnly={readOnly} />
+      <Box flexDirection="column" height={mainRows} overflow="hidden">
+        <Box flexDirection="column" flexShrink={0}>{main}</Box>
+      </Box>
+      <RunningPanel running={snapshot.running} tick={tick} now={clock} width={width} />
+      <MessagePanel message={message} maxDetails={detailRows} />
+      {historyRows > 0
+        ? <HistoryPanel history={snapshot.history} height={historyRows} auditLog={auditLog} />
+        : null}
+      {hintRows
+        ? (readOnly
+          ? <Text color="gray">read-only: actions are hidden</Text>
+          : <ActionHints actions={selectedActions} />)
+        : null}
+      <KeyHints keymap={defaultKeymap} view={view} readOnly={readOnly} />
+    </Box>
+  );
+}
