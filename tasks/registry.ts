@@ -7,6 +7,8 @@ import { postgresTasks } from "./postgres.ts";
 import { backupCatalogTasks } from "./backup_catalog.ts";
 import { redisTasks } from "./redis.ts";
 import { opensearchTasks } from "./opensearch.ts";
+import { ingestorTasks } from "./ingestor.ts";
+import { webTasks } from "./web.ts";
 
 /** Names of the service folders (`services/<name>/service.ts`), without importing them. */
 export function serviceNames(dir: string = servicesDir): string[] {
@@ -35,6 +37,8 @@ export function taskRegistry(): AnyTask[] {
   tasks.push(...postgresTasks());
   tasks.push(...redisTasks());
   tasks.push(...opensearchTasks());
+  tasks.push(...ingestorTasks());
+  tasks.push(...webTasks());
   // keep last: adds <svc>:backups/verify/prune where a module above did not define its own
   tasks.push(...backupCatalogTasks(serviceNames(), tasks));
   const ids = new Set<string>();

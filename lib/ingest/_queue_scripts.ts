@@ -65,17 +65,19 @@ return #due
 `;
 
 /**
- * Moves dead letters back into the stream as a new job.
+ * Moves dead letters back into the stream as a new job (a path dead twice is queued once).
  * KEYS: dead stream, stream, new job hash. ARGV: job id, limit, now ms, ttl seconds.
  * Returns how many files were moved.
  */
 export const requeueDeadScript = `
 local entries = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', tonumber(ARGV[2]))
 local n = 0
+local seen = {}
 for _, e in ipairs(entries) do
   local f = {}
   for i = 1, #e[2], 2 do f[e[2][i]] = e[2][i + 1] end
-  if f.path then
+  if f.path and not seen[f.path] then
+    seen[f.path] = true
     n = n + 1
     redis.call('XADD', KEYS[2], '*', 'job', ARGV[1], 'path', f.path,
       'token', ARGV[1] .. ':' .. n, 'attempt', '0', 'enqueued', ARGV[3])

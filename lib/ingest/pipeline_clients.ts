@@ -56,7 +56,12 @@ export async function openRedis(
     },
     ...(e.redis.password === undefined ? {} : { password: e.redis.password }),
   });
-  client.on("error", (error: Error) => options.onError?.(error));
+  // node-redis emits 'error' events (and crashes the process when nobody listens); the
+  // client's type does not always carry EventEmitter's methods, hence the narrow view
+  (client as unknown as { on(event: "error", listener: (error: Error) => void): unknown }).on(
+    "error",
+    (error) => options.onError?.(error),
+  );
   await client.connect();
   return {
     sendCommand: (args) => client.sendCommand(args) as Promise<unknown>,

@@ -32,8 +32,8 @@ export function denoRunCommand(options: {
     `--config=${join(options.projectRoot, "deno.json")}`,
     ...(options.watch ? ["--watch"] : []),
     `--allow-net=${[...new Set(net)].join(",")}`,
-    // the drivers read their own PG*/REDIS_* variables at start-up
-    "--allow-env=HAILMARY_*,PG*,REDIS_*",
+    // the drivers read their own PG*/REDIS_* variables at start-up, the YAML parser LOG_*
+    "--allow-env=HAILMARY_*,PG*,REDIS_*,LOG_TOKENS,LOG_STREAM",
     `--allow-read=${[...new Set(read)].join(",")}`,
     options.entry,
   ];

@@ -402,10 +402,15 @@ export class IngestWorker {
   }
 }
 
+/** The entries of the one stream in an XREADGROUP reply (RESP2 array or RESP3 map form). */
 function streamEntries(reply: unknown): unknown[] {
-  if (!Array.isArray(reply) || reply.length === 0) return [];
-  const first = reply[0] as [string, unknown[]] | undefined;
-  return Array.isArray(first?.[1]) ? first[1] : [];
+  if (!reply || typeof reply !== "object") return [];
+  const first = Array.isArray(reply)
+    ? (reply[0] as [string, unknown] | undefined)?.[1]
+    : reply instanceof Map
+    ? [...reply.values()][0]
+    : Object.values(reply)[0];
+  return Array.isArray(first) ? first : [];
 }
 
 function outcomeOf(message: JobMessage, s: StoredFile, unindexed: number): MessageOutcome {
