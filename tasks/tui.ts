@@ -30,9 +30,12 @@ export function tuiTasks(): AnyTask[] {
           "for a refreshing status without a terminal run ./ops status --watch 2",
         );
       }
-      // lazily: the registry imports this module, and Ink/React load only for the dashboard
+      // lazily: the registry imports this module, and Ink/React load only for the dashboard.
+      // The dashboard's specifier is a variable on purpose: Deno resolves the npm packages of
+      // every literal dynamic import at start-up, which would slow `status` and `health`.
       const { taskRegistry } = await import("./registry.ts");
-      const { runDashboard } = await import("../tui/main.tsx");
+      const dashboard = new URL("../tui/main.tsx", import.meta.url).href;
+      const { runDashboard } = await import(dashboard) as typeof import("../tui/main.tsx");
       return await runDashboard({
         environment: ctx.environment,
         runtime: ctx.runtime,

@@ -10,6 +10,7 @@ import type { Environment } from "../lib/config/mod.ts";
 import type { Runtime } from "../lib/runtime/runtime.ts";
 import { auditLogPath, LiveStackModel } from "../lib/stack/mod.ts";
 import type { AnyTask } from "../lib/task/define_task.ts";
+import { runTask } from "../lib/task/run_task.ts";
 import { Dashboard } from "./Dashboard.tsx";
 
 /** Options of {@link runDashboard}. */
@@ -43,7 +44,7 @@ export async function runDashboard(options: DashboardRunOptions): Promise<Dashbo
   const model = new LiveStackModel({
     environment: options.environment,
     runtime: options.runtime,
-    tasks: options.readOnly ? [] : options.tasks,
+    ...(options.readOnly ? {} : { actions: { tasks: options.tasks, runTask } }),
     intervalMs: Math.round(options.refreshSeconds * 1000),
     audit: !options.readOnly,
   });

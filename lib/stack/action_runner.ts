@@ -1,8 +1,8 @@
 import type { Environment } from "../config/mod.ts";
-import { BusyError, errorMessage, type ExitCode, OpsError } from "../errors.ts";
+import { BusyError, errorMessage, type ExitCode, OpsError, UsageError } from "../errors.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import type { AnyTask } from "../task/define_task.ts";
-import { findTask, runTask } from "../task/run_task.ts";
+import type { runTask } from "../task/run_task.ts";
 import { ActionOutput, type CapturedKind } from "./action_output.ts";
 import { appendAuditEntry, maskOptions } from "./audit_log.ts";
 import type { ActionRecord, RunningAction } from "./stack_snapshot.ts";
@@ -26,6 +26,12 @@ export interface ActionRunnerOptions {
   environment: Environment;
   runtime: Runtime;
   tasks: readonly AnyTask[];
+  /**
+   * Runs one task (`runTask` of lib/task/run_task.ts). Passed in rather than
+   * imported, so that the status path that shares this folder does not load
+   * the task machinery and the environment loader.
+   */
+  runTask: typeof runTask;
   /** Where finished actions are appended as JSON lines; none when undefined. */
   auditLog?: string;
   /** Who runs the actions, for the audit log. */
@@ -109,7 +115,13 @@ export class ActionRunner {
   }
 
   async #run(request: ActionRequest): Promise<ActionRecord> {
-    const task = findTask(this.#options.tasks, request.taskId);
+    const task = this.#options.tasks.find((t) => t.id === request.taskId);
+    if (!task) {
+      throw new UsageError(
+        `unknown task ${JSON.stringify(request.taskId)}`,
+        "run ./ops to list tasks",
+      );
+    }
     const service = task.service ?? null;
     if (service && this.busy(service)) {
       const current = this.#running.find((r) => r.service === service);
@@ -140,7 +152,7 @@ export class ActionRunner {
     let hint: string | null = null;
     let lines: string[] = [];
     try {
-      const outcome = await runTask(task, {
+      const outcome = await this.#options.runTask(task, {
         environment: this.#options.environment,
         runtime: this.#options.runtime,
         options: request.options ?? {},

@@ -1,8 +1,9 @@
 import type { Environment } from "../config/mod.ts";
-import { errorMessage } from "../errors.ts";
+import { errorMessage, UsageError } from "../errors.ts";
 import { dependencyWaves, dependentsOf } from "../graph/mod.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import type { AnyTask } from "../task/define_task.ts";
+import type { runTask } from "../task/run_task.ts";
 import { type ActionRequest, ActionRunner } from "./action_runner.ts";
 import { auditLogPath } from "./audit_log.ts";
 import { lastBackups } from "./last_backups.ts";
@@ -53,8 +54,11 @@ export type ServiceActionOptions = Omit<ActionRequest, "taskId">;
 export interface LiveStackModelOptions {
   environment: Environment;
   runtime: Runtime;
-  /** The task registry; actions are unavailable without it. */
-  tasks?: readonly AnyTask[];
+  /**
+   * The task registry and the function that runs a task (`runTask`):
+   * without them the model only observes (as `status --watch` does).
+   */
+  actions?: { tasks: readonly AnyTask[]; runTask: typeof runTask };
   /** Status poll interval (default 2000 ms). */
   intervalMs?: number;
   /** CPU, memory and backup poll interval (default 10000 ms). */
@@ -105,7 +109,7 @@ export class LiveStackModel implements StackModel {
   constructor(options: LiveStackModelOptions) {
     this.#environment = options.environment;
     this.#runtime = options.runtime;
-    this.#tasks = options.tasks ?? [];
+    this.#tasks = options.actions?.tasks ?? [];
     this.#summaries = this.#tasks.map(describeTask);
     this.#intervalMs = options.intervalMs ?? 2000;
     this.#slowIntervalMs = options.slowIntervalMs ?? 10_000;
@@ -122,6 +126,9 @@ export class LiveStackModel implements StackModel {
       environment: options.environment,
       runtime: options.runtime,
       tasks: this.#tasks,
+      runTask: options.actions?.runTask ?? (() => {
+        throw new UsageError("this stack model only observes: it runs no task");
+      }),
       ...(options.audit === false ? {} : { auditLog: auditLogPath(options.environment.stateDir) }),
       onChange: () => this.#publish(),
       onFinished: () => void this.refresh(),
