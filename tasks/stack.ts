@@ -10,6 +10,7 @@ import {
   type ServiceStatus,
   type StackStatus,
   stackStatus,
+  watchStatus,
 } from "../lib/stack/mod.ts";
 import { type AnyTask, defineTask } from "../lib/task/define_task.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
@@ -185,8 +186,26 @@ export function stackTasks(): AnyTask[] {
     action: "status",
     permissions: "observe",
     observesOnly: true,
-    options: {},
-    run: (ctx) => stackStatus(ctx.environment, ctx.runtime, ctx.signal),
+    options: {
+      watch: {
+        type: "number",
+        description:
+          "redraw every SECONDS until interrupted (a table on a terminal, plain lines otherwise)",
+        min: 0.5,
+        placeholder: "SECONDS",
+      },
+    },
+    run: (ctx, { options }) =>
+      options.watch === undefined
+        ? stackStatus(ctx.environment, ctx.runtime, ctx.signal)
+        : watchStatus({
+          environment: ctx.environment,
+          runtime: ctx.runtime,
+          output: ctx.output,
+          signal: ctx.signal,
+          intervalSeconds: options.watch,
+          render: renderStatus,
+        }),
     render: renderStatus,
   });
 

@@ -65,7 +65,9 @@ export async function watchStatus(options: WatchStatusOptions): Promise<StackSta
       options.render(last, output);
       output.line(
         output.style(
-          `refreshed ${shownAt.slice(11, 19)} every ${options.intervalSeconds} s; Ctrl-C to stop`,
+          `refreshed ${
+            new Date(shownAt).toTimeString().slice(0, 8)
+          } every ${options.intervalSeconds} s; Ctrl-C to stop`,
           "dim",
         ),
       );
