@@ -1,0 +1,60 @@
+#!/bin/sh
+# Starts PostgreSQL for HailMary in a container: creates the cluster on the
+# first start, applies init/*.sql on every start (idempotent: it also keeps the
+# app password in step with the secret), then runs the server as postgres.
+# Runs as root only to prepare the mounted folders.
+set -eu
+data=/var/lib/postgresql/data
+port=${HAILMARY_POSTGRES_PORT:-5432}
+socket=${HAILMARY_POSTGRES_SOCKET_DIR:-/var/run/postgresql}
+superuser=${HAILMARY_POSTGRES_SUPERUSER:-postgres}
+secret=/run/secrets/postgres_password
+
+as_postgres() { setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; }
+log() { echo "hailmary-postgres: $*" >&2; }
+
+if [ ! -r "$secret" ]; then
+  log "the secret postgres_password is missing (declare it in the compose file)"
+  exit 1
+fi
+mkdir -p "$data" "$socket"
+chown postgres:postgres "$data" "$socket"
+chmod 0700 "$data" "$socket"
+
+if [ ! -s "$data/PG_VERSION" ]; then
+  log "creating the cluster in $data"
+  as_postgres initdb -D "$data" -U "$superuser" -E UTF8 --locale=C.UTF-8 \
+    --auth-local=trust --auth-host=scram-sha-256 --no-instructions >/dev/null
+fi
+
+set -- -c config_file=/etc/hailmary/postgresql.conf -c "port=$port" \
+  -c "unix_socket_directories=$socket" \
+  -c "shared_buffers=${HAILMARY_POSTGRES_SHARED_BUFFERS:-256MB}" \
+  -c "max_connections=${HAILMARY_POSTGRES_MAX_CONNECTIONS:-100}"
+
+# a socket-only server for the init scripts, so no client sees a half-made role
+as_postgres postgres "$@" -c listen_addresses= &
+setup_pid=$!
+tries=0
+until pg_isready -q -h "$socket" -p "$port" -U "$superuser" -d postgres; do
+  tries=$((tries + 1))
+  if [ "$tries" -gt 120 ] || ! kill -0 "$setup_pid" 2>/dev/null; then
+    log "the server did not accept connections for the init scripts"
+    exit 1
+  fi
+  sleep 0.5
+done
+HAILMARY_APP_USER=${HAILMARY_POSTGRES_USER:-app}
+HAILMARY_APP_DATABASE=${HAILMARY_POSTGRES_DATABASE:-app}
+HAILMARY_APP_PASSWORD=$(cat "$secret")
+export HAILMARY_APP_USER HAILMARY_APP_DATABASE HAILMARY_APP_PASSWORD
+for file in /etc/hailmary/init/*.sql; do
+  as_postgres psql -X -q -v ON_ERROR_STOP=1 -h "$socket" -p "$port" -U "$superuser" \
+    -d postgres -f "$file"
+done
+unset HAILMARY_APP_PASSWORD
+kill -INT "$setup_pid"
+wait "$setup_pid" || true
+
+log "starting on port $port (socket $socket)"
+exec setpriv --reuid=postgres --regid=postgres --init-groups -- postgres "$@"
