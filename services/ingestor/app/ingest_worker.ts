@@ -110,7 +110,8 @@ export class IngestWorker {
           const moved = await promoteDueRetries(this.#redis, keys);
           if (moved > 0) log("info", `${moved} file(s) back in the queue for another attempt`);
         }
-        if (now - lastSweep >= 5000 && !this.#sweeping) {
+        // catch up on rows left waiting only while idle: a batch in flight indexes its own rows
+        if (now - lastSweep >= 5000 && !this.#sweeping && this.#running.size === 0) {
           lastSweep = now;
           void this.#sweep();
         }
@@ -285,6 +286,7 @@ export class IngestWorker {
 
   async #storeIndexAcknowledge(group: ParsedMessage[]): Promise<void> {
     let stored: StoredFile[];
+    const began = performance.now();
     try {
       stored = await storeFiles(this.#sql, group.map((p) => p.file));
     } catch (error) {
@@ -296,18 +298,23 @@ export class IngestWorker {
       for (const p of group) {
         try {
           const [one] = await storeFiles(this.#sql, [p.file]);
-          await this.#indexAndAcknowledge([p], [one!]);
+          await this.#indexAndAcknowledge([p], [one!], 0);
         } catch (e) {
           await this.#retryOrBury(p.message, e);
         }
       }
       return;
     }
-    await this.#indexAndAcknowledge(group, stored);
+    await this.#indexAndAcknowledge(group, stored, performance.now() - began);
   }
 
-  async #indexAndAcknowledge(group: ParsedMessage[], stored: StoredFile[]): Promise<void> {
+  async #indexAndAcknowledge(
+    group: ParsedMessage[],
+    stored: StoredFile[],
+    storeMs: number,
+  ): Promise<void> {
     const changed = stored.flatMap((s) => s.changed);
+    const began = performance.now();
     const indexed = new Set<string>();
     if (changed.length) {
       try {
@@ -333,12 +340,22 @@ export class IngestWorker {
         log("warn", `indexing after store failed: ${errorMessage(error)}`);
       }
     }
-    for (let i = 0; i < group.length; i++) {
+    const indexMs = performance.now() - began;
+    await Promise.all(group.map((p, i) => {
       const s = stored[i]!;
-      const unindexed = s.changed.filter((d) => !indexed.has(d.id)).length;
-      await this.#finish(group[i]!.message, outcomeOf(group[i]!.message, s, unindexed));
       this.stats.documentsStored += s.documents;
-    }
+      const unindexed = s.changed.filter((d) => !indexed.has(d.id)).length;
+      return this.#finish(p.message, outcomeOf(p.message, s, unindexed));
+    }));
+    const sum = (f: (s: StoredFile) => number) => stored.reduce((n, s) => n + f(s), 0);
+    log(
+      "info",
+      `${group.length} file(s): ${sum((s) => s.documents)} stored, ${
+        sum((s) => s.skipped)
+      } unchanged, ${sum((s) => s.failed)} malformed (store ${Math.round(storeMs)} ms, index ${
+        Math.round(indexMs)
+      } ms, acknowledge ${Math.round(performance.now() - began - indexMs)} ms)`,
+    );
   }
 
   async #finish(message: JobMessage, outcome: MessageOutcome, deadReason = ""): Promise<void> {
