@@ -132,6 +132,8 @@ async function dump(
       try {
         await writer.recordChild(session.pid);
         await session.query("begin isolation level repeatable read read only");
+        // one core for the counts: pg_dump and its server process need the others
+        await session.query("set local max_parallel_workers_per_gather = 0");
         const [[snapshot = "", serverVersion = ""] = []] = await session.query(
           "select pg_export_snapshot(), current_setting('server_version')",
         );

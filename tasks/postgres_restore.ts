@@ -24,6 +24,8 @@ export interface PostgresRestoreOptions {
   jobs?: number | undefined;
   /** False when the caller already holds the postgres backup lock. */
   lock?: boolean;
+  /** Ask with ctx.confirm after verification (default true; a backup set confirms once for all). */
+  confirm?: boolean;
 }
 
 /** What `postgres:restore` returns. */
@@ -97,13 +99,15 @@ export async function restorePostgres(
   await assertBackupIntact(ctx, backup);
   const existingOwner = await databaseOwner(ctx.runtime, service, target);
   const existing = existingOwner === undefined ? undefined : { owner: existingOwner };
-  await ctx.confirm(
-    existing
-      ? `replace database ${JSON.stringify(target)} with postgres backup ${backup.manifest.id}`
-      : `restore postgres backup ${backup.manifest.id} into the new database ${
-        JSON.stringify(target)
-      }`,
-  );
+  if (options.confirm !== false) {
+    await ctx.confirm(
+      existing
+        ? `replace database ${JSON.stringify(target)} with postgres backup ${backup.manifest.id}`
+        : `restore postgres backup ${backup.manifest.id} into the new database ${
+          JSON.stringify(target)
+        }`,
+    );
+  }
   const run = async (): Promise<PostgresRestoreResult> => {
     let safetyBackupId: string | null = null;
     if (existing && options.safetyBackup !== false) {

@@ -5,6 +5,7 @@ import { stackTasks } from "./stack.ts";
 import { tuiTasks } from "./tui.ts";
 import { postgresTasks } from "./postgres.ts";
 import { backupCatalogTasks } from "./backup_catalog.ts";
+import { backupSetTasks } from "./backup_set_tasks.ts";
 import { redisTasks } from "./redis.ts";
 import { opensearchTasks } from "./opensearch.ts";
 import { ingestorTasks } from "./ingestor.ts";
@@ -34,6 +35,7 @@ export function taskRegistry(): AnyTask[] {
   const tasks: AnyTask[] = [...stackTasks()];
   tasks.push(...tuiTasks());
   for (const service of serviceNames()) tasks.push(...lifecycleTasks(service));
+  tasks.push(...backupSetTasks());
   tasks.push(...postgresTasks());
   tasks.push(...redisTasks());
   tasks.push(...opensearchTasks());

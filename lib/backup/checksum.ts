@@ -22,7 +22,7 @@ export async function writeStreamWithChecksum(
   const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
   let size = 0;
   try {
-    for await (const chunk of source) {
+    for await (const chunk of chunksOf(source)) {
       hash.update(chunk);
       let written = 0;
       while (written < chunk.length) written += await file.write(chunk.subarray(written));
@@ -34,6 +34,32 @@ export async function writeStreamWithChecksum(
     file.close();
   }
   return { size, sha256: hash.digest("hex") };
+}
+
+/**
+ * The chunks of a stream. A byte stream (process pipes, files) is read into
+ * one reused buffer: a fresh array per chunk would leave garbage that grows
+ * the process by tens of MB while a large dump streams through.
+ */
+async function* chunksOf(source: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let reader: ReadableStreamBYOBReader;
+  try {
+    reader = source.getReader({ mode: "byob" });
+  } catch {
+    yield* source; // not a byte stream
+    return;
+  }
+  try {
+    let buffer = new ArrayBuffer(256 * 1024);
+    while (true) {
+      const { done, value } = await reader.read(new Uint8Array(buffer));
+      if (done || !value) break;
+      yield value;
+      buffer = value.buffer as ArrayBuffer;
+    }
+  } finally {
+    reader.releaseLock();
+  }
 }
 
 /** Re-reads a file and returns its size and SHA-256. */

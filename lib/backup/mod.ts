@@ -34,4 +34,6 @@ export type { KeptBackup, RetentionPlan, RetentionPolicy } from "./plan_retentio
 export { pruneBackups } from "./prune_backups.ts";
 export type { PruneResult } from "./prune_backups.ts";
 export { backupLockPath, withBackupLock } from "./backup_lock.ts";
+export { backupsInSets, setParts, setsFolder } from "./backup_sets.ts";
+export type { BackupSetDetails, BackupSetPart } from "./backup_sets.ts";
 export type { LockHolder } from "./backup_lock.ts";

@@ -1,6 +1,7 @@
 import { join } from "../path.ts";
 import { UsageError } from "../errors.ts";
 import { listBackups } from "./list_backups.ts";
+import { backupsInSets, setsFolder } from "./backup_sets.ts";
 import { serviceBackupDir } from "./manifest.ts";
 import { planRetention, type RetentionPlan, type RetentionPolicy } from "./plan_retention.ts";
 
@@ -13,7 +14,8 @@ export interface PruneResult extends RetentionPlan {
 }
 
 /**
- * Applies a retention policy to the backups of a service. With `dryRun` only
+ * Applies a retention policy to the backups of a service; backups that a
+ * stack backup set uses are always kept. With `dryRun` only
  * the plan is returned. A backup is removed by first renaming it to a
  * `.tmp-` folder (so it stops being listed at once), then deleting it.
  * @throws {UsageError} when the policy keeps nothing explicitly (no rule given).
@@ -32,6 +34,16 @@ export async function pruneBackups(
   }
   const backups = await listBackups(backupDir, service);
   const plan = planRetention(backups.map((b) => b.manifest), policy);
+  if (service !== setsFolder) {
+    const inSets = await backupsInSets(backupDir);
+    for (const candidate of [...plan.remove]) {
+      const sets = inSets.get(`${service}/${candidate.id}`);
+      if (!sets) continue;
+      plan.remove = plan.remove.filter((r) => r.id !== candidate.id);
+      plan.keep.push({ ...candidate, reasons: sets.map((id) => `in set ${id}`) });
+    }
+    plan.keep.sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.id.localeCompare(a.id));
+  }
   const result: PruneResult = {
     ...plan,
     service,
