@@ -177,7 +177,11 @@ export async function restoreSet(
   options: { id: string; safetyBackup: boolean },
 ): Promise<BackupSetRestoreResult> {
   const began = performance.now();
-  const set = await readBackup(ctx.environment.backupDir, setsFolder, options.id);
+  const set = await readBackup(ctx.environment.backupDir, setsFolder, options.id, {
+    what: "backup set",
+    list: "./ops backup-sets",
+    take: "./ops backup",
+  });
   const parts = setParts(set.manifest.details);
   const order = dependencyWaves(dependencyMap(ctx.environment)).flat();
   for (const part of parts) {

@@ -27,6 +27,7 @@ export type { BackupProduced, BackupWriter, WriteBackupOptions } from "./write_b
 export { removeStaleTemps } from "./stale_temps.ts";
 export { listBackups, newestFirst } from "./list_backups.ts";
 export { readBackup } from "./read_backup.ts";
+export type { ReadBackupWording } from "./read_backup.ts";
 export { verifyBackup } from "./verify_backup.ts";
 export type { VerifyReport } from "./verify_backup.ts";
 export { isoWeek, planRetention } from "./plan_retention.ts";
