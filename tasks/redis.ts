@@ -7,7 +7,12 @@ import { UsageError } from "../lib/errors.ts";
 import { formatBytes } from "../lib/output/format_bytes.ts";
 import type { Output } from "../lib/output/output.ts";
 import { createProgress } from "../lib/output/progress.ts";
-import { connectRedis, countMatchingKeys, unlinkMatchingKeys } from "../lib/redis/mod.ts";
+import {
+  connectRedis,
+  type MatchedKeys,
+  scanMatchingKeys,
+  unlinkMatchedKeys,
+} from "../lib/redis/mod.ts";
 import { type AnyTask, defineTask } from "../lib/task/define_task.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
 import {
@@ -53,9 +58,12 @@ export interface RedisFlushResult {
 
 /**
  * Removes keys: the whole database with `db` alone (FLUSHDB ASYNC), or the
- * keys matching `pattern` with pipelined SCAN + UNLINK batches. Always counts
- * first and shows the count, then asks (ctx.confirm: `--yes` for scripts,
- * `--force` in protected environments); a dry run only counts.
+ * keys matching `pattern`. Always counts first and shows the count, then asks
+ * (ctx.confirm: `--yes` for scripts, `--force` in protected environments); a
+ * dry run only counts. With a pattern, the counting SCAN keeps the matched
+ * keys (packed, up to 64 MiB) and exactly those are removed with pipelined
+ * UNLINK batches, so keys created after the count are left alone; past that
+ * budget the keys are found again by a second SCAN.
  * @throws {UsageError} without `db` or `pattern`, or when not confirmed.
  */
 export async function flushRedis(
@@ -80,16 +88,19 @@ export async function flushRedis(
   try {
     const pattern = options.pattern ?? null;
     const batch = options.batch ?? 1000;
+    let found: MatchedKeys | undefined;
     let matched: number;
     if (pattern === null) {
       matched = Number(await client.dbSize());
     } else {
       const counting = createProgress(ctx.output, { label: "counting", unit: "keys" });
-      matched = await countMatchingKeys(client, pattern, {
+      found = await scanMatchingKeys(client, pattern, {
         batch,
         signal: ctx.signal,
         onProgress: (n) => counting.update(n),
+        ...(options.dryRun ? { maxBytes: 0 } : {}),
       }).finally(() => counting.done());
+      matched = found.count;
     }
     const what = pattern === null
       ? `all ${matched.toLocaleString("en-US")} keys of db ${db}`
@@ -105,7 +116,7 @@ export async function flushRedis(
     });
     if (options.dryRun || matched === 0) return result(0);
     await ctx.confirm(`remove ${what}`);
-    if (pattern === null) {
+    if (pattern === null || found === undefined) {
       await client.sendCommand(["FLUSHDB", "ASYNC"]);
       return result(matched);
     }
@@ -114,7 +125,7 @@ export async function flushRedis(
       unit: "keys",
       total: matched,
     });
-    const removed = await unlinkMatchingKeys(client, pattern, {
+    const removed = await unlinkMatchedKeys(client, pattern, found, {
       batch,
       signal: ctx.signal,
       onProgress: (n) => removing.update(n),

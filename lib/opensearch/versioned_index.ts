@@ -131,10 +131,15 @@ export async function createVersionedIndex(
     blocked = true;
     await client.request("POST", `/${encodeURIComponent(previous)}/_refresh`);
     const sourceCount = await countDocuments(client, previous);
+    // no periodic refresh while bulk-loading the new version (the usual reindex tuning);
+    // the definition's own interval is put back before the alias moves
+    await setRefreshInterval(client, next, "-1");
     const copied = await reindex(client, previous, next, {
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
+    await setRefreshInterval(client, next, refreshIntervalOf(definition));
+    await client.request("POST", `/${encodeURIComponent(next)}/_refresh`);
     const documents = await countDocuments(client, next);
     if (documents !== sourceCount) {
       throw new FailedError(
@@ -202,4 +207,22 @@ async function setWriteBlock(client: OpenSearchClient, index: string, on: boolea
   await client.request("PUT", `/${encodeURIComponent(index)}/_settings`, {
     body: { index: { blocks: { write: on ? true : null } } },
   });
+}
+
+async function setRefreshInterval(
+  client: OpenSearchClient,
+  index: string,
+  interval: string | null,
+): Promise<void> {
+  await client.request("PUT", `/${encodeURIComponent(index)}/_settings`, {
+    body: { index: { refresh_interval: interval } },
+  });
+}
+
+/** The refresh interval a definition sets (flat, dotted or nested form), or null for the default. */
+function refreshIntervalOf(definition: IndexDefinition): string | null {
+  const s = definition.settings as Record<string, unknown>;
+  const nested = (s.index as Record<string, unknown> | undefined)?.refresh_interval;
+  const value = s.refresh_interval ?? s["index.refresh_interval"] ?? nested;
+  return value === undefined || value === null ? null : String(value);
 }

@@ -18,5 +18,10 @@ export { parseInfo, parseKeyspace, totalKeys } from "./redis_info.ts";
 export type { DatabaseKeys, Keyspace } from "./redis_info.ts";
 export { backgroundSave, persistenceInfo, redisFiles } from "./background_save.ts";
 export type { BackgroundSaveOptions, RedisFiles } from "./background_save.ts";
-export { countMatchingKeys, unlinkMatchingKeys } from "./scan_keys.ts";
-export type { ScanKeysOptions } from "./scan_keys.ts";
+export {
+  countMatchingKeys,
+  scanMatchingKeys,
+  unlinkMatchedKeys,
+  unlinkMatchingKeys,
+} from "./scan_keys.ts";
+export type { MatchedKeys, ScanKeysOptions } from "./scan_keys.ts";

@@ -1,15 +1,33 @@
 import type { RedisConnection } from "./connect_redis.ts";
 
-/** Options of {@link countMatchingKeys} and {@link unlinkMatchingKeys}. */
+/** Options of the SCAN-based functions. */
 export interface ScanKeysOptions {
   /** The SCAN COUNT hint: keys examined per call (default 1000). */
   batch?: number;
-  /** UNLINK calls in flight at once while the scan goes on (default 8). */
+  /** UNLINK calls in flight at once (default 8). */
   inFlight?: number;
-  /** Called with the keys matched (count) or removed (unlink) so far. */
+  /** Called with the keys matched (scan) or removed (unlink) so far. */
   onProgress?: (keys: number) => void;
   signal?: AbortSignal;
 }
+
+/** One SCAN page packed tightly: the key bytes end to end and where each key ends. */
+interface PackedPage {
+  data: Uint8Array;
+  ends: Uint32Array;
+}
+
+/**
+ * The keys a scan matched. `pages` holds them packed (a few bytes over the
+ * key length each) unless they exceeded the memory budget; then only the count is known.
+ */
+export interface MatchedKeys {
+  count: number;
+  pages: PackedPage[] | null;
+}
+
+/** Keys per UNLINK call when removing kept keys: a millisecond or two of server time. */
+const unlinkGroup = 4000;
 
 /** Runs SCAN over the selected database with binary-safe keys, one page at a time. */
 async function* scanPages(
@@ -29,34 +47,74 @@ async function* scanPages(
   } while (cursor !== "0");
 }
 
+function pack(keys: Buffer[]): PackedPage {
+  const ends = new Uint32Array(keys.length);
+  let size = 0;
+  keys.forEach((key, i) => {
+    size += key.length;
+    ends[i] = size;
+  });
+  const data = new Uint8Array(size);
+  keys.forEach((key, i) => data.set(key, ends[i]! - key.length));
+  return { data, ends };
+}
+
+function unpack(page: PackedPage): Buffer[] {
+  const keys: Buffer[] = [];
+  let start = 0;
+  for (const end of page.ends) {
+    keys.push(Buffer.from(page.data.buffer, page.data.byteOffset + start, end - start));
+    start = end;
+  }
+  return keys;
+}
+
 /**
- * Counts the keys matching a glob pattern with SCAN (the database stays
- * responsive; a key changed during the scan may be counted twice or missed,
- * as SCAN guarantees).
+ * Finds the keys matching a glob pattern with SCAN (the server stays
+ * responsive; a key changed during the scan may be seen twice or missed, as
+ * SCAN guarantees) and keeps them, packed, while they fit in `maxBytes`
+ * (default 64 MiB, a few million keys), so they can be removed without a second scan.
  */
+export async function scanMatchingKeys(
+  client: RedisConnection,
+  pattern: string,
+  options: ScanKeysOptions & { maxBytes?: number } = {},
+): Promise<MatchedKeys> {
+  const budget = options.maxBytes ?? 64 * 1024 * 1024;
+  let pages: PackedPage[] | null = [];
+  let bytes = 0;
+  let count = 0;
+  for await (const keys of scanPages(client, pattern, options)) {
+    count += keys.length;
+    if (pages) {
+      const page = pack(keys);
+      bytes += page.data.byteLength + page.ends.byteLength;
+      if (bytes > budget) pages = null;
+      else pages.push(page);
+    }
+    options.onProgress?.(count);
+  }
+  return { count, pages };
+}
+
+/** Counts the keys matching a glob pattern with SCAN, keeping none of them. */
 export async function countMatchingKeys(
   client: RedisConnection,
   pattern: string,
   options: ScanKeysOptions = {},
 ): Promise<number> {
-  let count = 0;
-  for await (const keys of scanPages(client, pattern, options)) {
-    count += keys.length;
-    options.onProgress?.(count);
-  }
-  return count;
+  return (await scanMatchingKeys(client, pattern, { ...options, maxBytes: 0 })).count;
 }
 
 /**
- * Removes the keys matching a glob pattern: SCAN pages of `batch` keys, each
- * page unlinked with one UNLINK while the scan goes on (up to `inFlight`
- * calls pipelined on the connection). UNLINK frees memory in the background,
- * so big values do not block the server. Returns the number of keys removed.
+ * Removes keys, one UNLINK per batch, with up to `inFlight` calls pipelined on
+ * the connection. UNLINK frees memory in the background, so big values do not
+ * block the server. Returns the number of keys that existed and were removed.
  */
-export async function unlinkMatchingKeys(
+async function unlinkBatches(
   client: RedisConnection,
-  pattern: string,
-  options: ScanKeysOptions = {},
+  batches: AsyncIterable<Buffer[]> | Iterable<Buffer[]>,
+  options: ScanKeysOptions,
 ): Promise<number> {
   const { RESP_TYPES } = await import("redis");
   const binary = client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
@@ -64,8 +122,9 @@ export async function unlinkMatchingKeys(
   const pending = new Set<Promise<void>>();
   let removed = 0;
   let failure: unknown = undefined;
-  for await (const keys of scanPages(client, pattern, options)) {
+  for await (const keys of batches) {
     if (failure !== undefined) break;
+    if (options.signal?.aborted) throw options.signal.reason;
     const call: Promise<void> = binary.unlink(keys).then(
       (n) => {
         removed += Number(n);
@@ -81,4 +140,44 @@ export async function unlinkMatchingKeys(
   await Promise.all(pending);
   if (failure !== undefined) throw failure;
   return removed;
+}
+
+/**
+ * Removes the keys a {@link scanMatchingKeys} found: exactly those when they
+ * were kept (keys created since are left alone), else by scanning again.
+ */
+export async function unlinkMatchedKeys(
+  client: RedisConnection,
+  pattern: string,
+  matched: MatchedKeys,
+  options: ScanKeysOptions = {},
+): Promise<number> {
+  if (matched.pages === null) return await unlinkMatchingKeys(client, pattern, options);
+  const pages = matched.pages;
+  // unpacked a few pages at a time (never a Buffer object for every key at once),
+  // grouped so each UNLINK carries a few thousand keys
+  const batches = function* () {
+    let group: Buffer[] = [];
+    for (const page of pages) {
+      group.push(...unpack(page));
+      if (group.length >= unlinkGroup) {
+        yield group;
+        group = [];
+      }
+    }
+    if (group.length > 0) yield group;
+  };
+  return await unlinkBatches(client, batches(), options);
+}
+
+/**
+ * Removes the keys matching a glob pattern: SCAN pages, each unlinked with one
+ * UNLINK while the scan goes on (pipelined). Returns the number removed.
+ */
+export async function unlinkMatchingKeys(
+  client: RedisConnection,
+  pattern: string,
+  options: ScanKeysOptions = {},
+): Promise<number> {
+  return await unlinkBatches(client, scanPages(client, pattern, options), options);
 }

@@ -113,6 +113,13 @@ describe("versioned indices", () => {
       `/${name}/_mapping`,
     );
     expect(mapping[`${name}-v2`]?.mappings.properties.tag).toEqual({ type: "keyword" });
+    // the refresh pause of the bulk load is not left behind
+    const settings = await os<Record<string, { settings: { index: Record<string, unknown> } }>>(
+      base,
+      "GET",
+      `/${name}-v2/_settings`,
+    );
+    expect(settings[`${name}-v2`]?.settings.index.refresh_interval).toBeUndefined();
     await os(base, "PUT", `/${name}-v1/_doc/after?refresh=true`, { title: "still writable", n: 1 });
   });
 
