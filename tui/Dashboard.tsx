@@ -1,5 +1,6 @@
-import { Box, Text, useApp, useInput, useWindowSize } from "ink";
-import { useEffect, useMemo, useState } from "react";
+import { Box, Text, useApp, useWindowSize } from "ink";
+import { useKeys } from "./hooks/use_keys.ts";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { serviceActions, type StackModel, type TaskSummary } from "../lib/stack/mod.ts";
 import { runnableInDashboard } from "../lib/stack/task_summary.ts";
 import { ActionHints } from "./components/ActionHints.tsx";
@@ -83,6 +84,9 @@ export function Dashboard(
     return snapshot.waves.flat().map((n) => byName.get(n)).filter((s) => s !== undefined);
   }, [view, sorted, snapshot.services, snapshot.waves]);
   const selected = order.find((s) => s.name === selectedName) ?? order[0];
+  // the selection a key acts on, even when it arrives before the render of the previous move
+  const selectedRef = useRef<string | null>(null);
+  selectedRef.current = selected?.name ?? null;
   const tasks = readOnly ? [] : model.tasks().filter(runnableInDashboard);
   const selectedActions = selected && !readOnly ? serviceActions(tasks, selected.name) : [];
   const actions = useDashboardActions({
@@ -93,11 +97,14 @@ export function Dashboard(
     openForm: (task) => setOverlay({ kind: "form", task }),
   });
 
+  // functional updates: held-down keys arrive faster than renders
   const move = (delta: number) => {
     if (order.length === 0) return;
-    const at = Math.max(0, order.findIndex((s) => s.name === selected?.name));
-    const next = Math.min(order.length - 1, Math.max(0, at + delta));
-    setSelectedName(order[next]!.name);
+    const from = selectedRef.current ?? order[0]!.name;
+    const at = Math.max(0, order.findIndex((s) => s.name === from));
+    const next = order[Math.min(order.length - 1, Math.max(0, at + delta))]!.name;
+    selectedRef.current = next;
+    setSelectedName(next);
   };
 
   // Layout: everything but the main area has a known height.
@@ -116,6 +123,7 @@ export function Dashboard(
 
   const execute = (name: string) => {
     if (name === "ctrl+c") return exit();
+    const selected = order.find((s) => s.name === selectedRef.current) ?? order[0];
     if (view === "logs" && logs.handleKey(name, mainRows)) return;
     const binding = bindingFor(defaultKeymap, name, view, readOnly);
     if (!binding) return;
@@ -143,7 +151,7 @@ export function Dashboard(
         if (logs.services.length === 0) logs.open(allNames);
         return setView("logs");
       case "next-view":
-        return setView(views[(views.indexOf(view) + 1) % views.length]!);
+        return setView((v) => views[(views.indexOf(v) + 1) % views.length]!);
       case "up":
         return move(-1);
       case "down":
@@ -187,10 +195,10 @@ export function Dashboard(
     }
   };
 
-  useInput((input, key) => execute(keyName(input, key)), {
+  useKeys((input, key) => execute(keyName(input, key)), {
     isActive: overlay.kind === "none" && !confirm.current,
   });
-  useInput((input, key) => {
+  useKeys((input, key) => {
     if (key.escape || input === "?" || input === "q") setOverlay({ kind: "none" });
     if (key.upArrow || input === "k") setHelpOffset((o) => Math.max(0, o - 1));
     if (key.downArrow || input === "j") setHelpOffset((o) => o + 1);

@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useRef, useState } from "react";
 import type { LogSnapshot, StackModel } from "../lib/stack/mod.ts";
 import { useLogStream } from "./hooks/use_log_stream.ts";
 import { compileLogFilter, type LogFilter, matchesFilter } from "./log_filter.ts";
@@ -36,6 +36,25 @@ const namedKeys = new Set([
   "shift+tab",
 ]);
 
+interface LogState {
+  services: readonly string[];
+  /** The service `a` returns to from the merged view. */
+  single: string | null;
+  position: LogPosition;
+  wrap: boolean;
+  filter: LogFilter;
+  filterDraft: string | null;
+}
+
+const initialState: LogState = {
+  services: [],
+  single: null,
+  position: { follow: true, anchor: null },
+  wrap: false,
+  filter: compileLogFilter(""),
+  filterDraft: null,
+};
+
 /**
  * State of the logs view. The log stream is open only while `active` (the
  * logs view is shown): no log file is polled otherwise.
@@ -45,52 +64,64 @@ export function useLogControls(
   allServices: readonly string[],
   active: boolean,
 ): LogControls {
-  const [services, setServices] = useState<readonly string[]>([]);
-  const [single, setSingle] = useState<string | null>(null);
-  const [position, setPosition] = useState<LogPosition>({ follow: true, anchor: null });
-  const [wrap, setWrap] = useState(false);
-  const [filter, setFilter] = useState<LogFilter>(() => compileLogFilter(""));
-  const [filterDraft, setFilterDraft] = useState<string | null>(null);
-  const logs = useLogStream(model, active ? services : []);
+  // One state object mirrored in a ref: keys that arrive faster than renders
+  // (a paste, a quick typist, tmux) each see the state the previous one left.
+  const [state, setState] = useState<LogState>(initialState);
+  const current = useRef(state);
+  const update = (change: Partial<LogState>) => {
+    current.current = { ...current.current, ...change };
+    setState(current.current);
+  };
+  const logs = useLogStream(model, active ? state.services : []);
+  const linesRef = useRef(logs.lines);
+  linesRef.current = logs.lines;
 
   const open = (next: readonly string[]) => {
-    setServices(next);
-    if (next.length === 1) setSingle(next[0]!);
-    setPosition({ follow: true, anchor: null });
+    update({
+      services: next,
+      ...(next.length === 1 ? { single: next[0]! } : {}),
+      position: { follow: true, anchor: null },
+    });
   };
 
   const scroll = (delta: number, height: number) => {
-    const anchor = scrollAnchor(logs.lines, filter, position, delta, height);
-    setPosition(anchor === null ? { follow: true, anchor: null } : { follow: false, anchor });
+    const { filter, position } = current.current;
+    const anchor = scrollAnchor(linesRef.current, filter, position, delta, height);
+    update({
+      position: anchor === null ? { follow: true, anchor: null } : { follow: false, anchor },
+    });
   };
 
   const handleKey = (name: string, height: number): boolean => {
     const body = Math.max(1, height - 2);
+    const { filterDraft, filter, position, wrap, services, single } = current.current;
     if (filterDraft !== null) {
       if (name === "enter") {
-        setFilter(compileLogFilter(filterDraft));
-        setFilterDraft(null);
-        setPosition({ follow: true, anchor: null });
-      } else if (name === "esc") setFilterDraft(null);
-      else if (name === "backspace") setFilterDraft(filterDraft.slice(0, -1));
+        update({
+          filter: compileLogFilter(filterDraft),
+          filterDraft: null,
+          position: { follow: true, anchor: null },
+        });
+      } else if (name === "esc") update({ filterDraft: null });
+      else if (name === "backspace") update({ filterDraft: filterDraft.slice(0, -1) });
       else if (!namedKeys.has(name) && !name.startsWith("ctrl+") && name !== "") {
-        setFilterDraft(filterDraft + name);
+        update({ filterDraft: filterDraft + name });
       }
       return true;
     }
     switch (name) {
       case "/":
-        setFilterDraft(filter.source);
+        update({ filterDraft: filter.source });
         return true;
       case "f": {
         if (position.follow) {
-          const matching = logs.lines.filter((l) => matchesFilter(filter, l.text));
-          setPosition({ follow: false, anchor: matching.at(-1)?.seq ?? null });
-        } else setPosition({ follow: true, anchor: null });
+          const matching = linesRef.current.filter((l) => matchesFilter(filter, l.text));
+          update({ position: { follow: false, anchor: matching.at(-1)?.seq ?? null } });
+        } else update({ position: { follow: true, anchor: null } });
         return true;
       }
       case "w":
-        setWrap(!wrap);
+        update({ wrap: !wrap });
         return true;
       case "a":
         if (services.length > 1) open([single ?? allServices[0] ?? ""].filter(Boolean));
@@ -112,20 +143,29 @@ export function useLogControls(
         return true;
       case "home":
       case "g":
-        scroll(-logs.lines.length, body);
+        scroll(-linesRef.current.length, body);
         return true;
       case "end":
       case "G":
-        setPosition({ follow: true, anchor: null });
+        update({ position: { follow: true, anchor: null } });
         return true;
       case "esc":
         if (!filter.pattern) return false;
-        setFilter(compileLogFilter(""));
+        update({ filter: compileLogFilter("") });
         return true;
       default:
         return false;
     }
   };
 
-  return { services, logs, position, wrap, filter, filterDraft, open, handleKey };
+  return {
+    services: state.services,
+    logs,
+    position: state.position,
+    wrap: state.wrap,
+    filter: state.filter,
+    filterDraft: state.filterDraft,
+    open,
+    handleKey,
+  };
 }

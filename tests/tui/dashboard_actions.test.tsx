@@ -85,6 +85,17 @@ describe("dashboard key dispatch", () => {
     expect(model.requests[0]!.taskId).toBe("redis:stop");
   });
 
+  it("acts on the service the previous keys selected, even when they arrive together", async () => {
+    const model = new StaticStackModel({
+      snapshot: webStack(),
+      tasks: [...serviceTasks("postgres"), ...serviceTasks("redis"), ...serviceTasks("web")],
+    });
+    const r = open(model);
+    await until(() => frame(r).includes("› ● postgres"), () => frame(r));
+    await press(r, "jjx");
+    await until(() => frame(r).includes("Stop web in test?"), () => frame(r));
+  });
+
   it("says when nothing depends on the service being restarted", async () => {
     const model = new StaticStackModel({
       snapshot: webStack(),
@@ -111,9 +122,8 @@ describe("dashboard key dispatch", () => {
     expect(model.requests).toEqual([]);
     await press(r, "x");
     await until(() => frame(r).includes("Type redis and press Enter"), () => frame(r));
-    await press(r, "r", "e", "d", "i", "s");
-    expect(frame(r)).toContain("> redis");
-    await press(r, keys.enter);
+    // typed quickly: the name and Enter arrive in one read
+    await press(r, "redis" + keys.enter);
     await until(() => model.requests.length === 1, () => frame(r));
     expect(model.requests[0]).toMatchObject({ taskId: "redis:stop", force: true });
   });
@@ -180,7 +190,9 @@ describe("dashboard palette and form", () => {
     await press(r, "f", "l", "u");
     expect(frame(r)).toContain("redis:flush");
     expect(frame(r)).not.toContain("redis:start");
-    await press(r, keys.enter);
+    await press(r, keys.escape, ":");
+    // typed quickly: the filter and Enter in one read still open the task filtered to
+    await press(r, "flu" + keys.enter);
     await until(() => frame(r).includes("--db"), () => frame(r));
     // a bad value is refused with the CLI's own message
     await press(r, "x", keys.enter);

@@ -1,5 +1,6 @@
-import { Box, Text, useInput } from "ink";
-import { useState } from "react";
+import { Box, Text } from "ink";
+import { useKeys } from "../hooks/use_keys.ts";
+import { useSyncedState } from "../hooks/use_synced_state.ts";
 import type { TaskSummary } from "../../lib/stack/mod.ts";
 import { fit } from "../format_figures.ts";
 
@@ -30,22 +31,26 @@ export function filterTasks(tasks: readonly TaskSummary[], query: string): TaskS
  * marked; Enter picks, Esc closes.
  */
 export function CommandPalette(props: CommandPaletteProps) {
-  const [query, setQuery] = useState("");
-  const [index, setIndex] = useState(0);
-  const shown = props.searchable ? filterTasks(props.tasks, query) : [...props.tasks];
-  const current = Math.min(index, Math.max(0, shown.length - 1));
-  useInput((input, key) => {
+  const [query, setQuery, readQuery] = useSyncedState("");
+  const [index, setIndex, readIndex] = useSyncedState(0);
+  const list = (q: string) => (props.searchable ? filterTasks(props.tasks, q) : [...props.tasks]);
+  const clamp = (i: number, length: number) => Math.min(Math.max(0, i), Math.max(0, length - 1));
+  const shown = list(query);
+  const current = clamp(index, shown.length);
+  useKeys((input, key) => {
     if (key.escape) return props.onClose();
+    const now = list(readQuery());
+    const at = clamp(readIndex(), now.length);
     if (key.return) {
-      const task = shown[current];
+      const task = now[at];
       if (task) props.onPick(task);
       return;
     }
     if (key.upArrow || (!props.searchable && input === "k")) {
-      return setIndex(Math.max(0, current - 1));
+      return setIndex(clamp(at - 1, now.length));
     }
     if (key.downArrow || (!props.searchable && input === "j") || key.tab) {
-      return setIndex(Math.min(shown.length - 1, current + 1));
+      return setIndex(clamp(at + 1, now.length));
     }
     if (!props.searchable) return;
     if (key.backspace || key.delete) {

@@ -1,5 +1,6 @@
-import { Box, Text, useInput } from "ink";
-import { useState } from "react";
+import { Box, Text } from "ink";
+import { useKeys } from "../hooks/use_keys.ts";
+import { useSyncedState } from "../hooks/use_synced_state.ts";
 import type { PendingConfirm } from "../hooks/use_confirm.ts";
 
 /** Props of {@link ConfirmDialog}. */
@@ -14,11 +15,11 @@ export interface ConfirmDialogProps {
  * environment), only that exact text followed by Enter confirms.
  */
 export function ConfirmDialog({ request, width }: ConfirmDialogProps) {
-  const [typed, setTyped] = useState("");
-  useInput((input, key) => {
+  const [typed, setTyped, readTyped] = useSyncedState("");
+  useKeys((input, key) => {
     if (key.escape || (key.ctrl && input === "c")) return request.answer(null);
     if (request.typed !== undefined) {
-      if (key.return) return request.answer(typed);
+      if (key.return) return request.answer(readTyped());
       if (key.backspace || key.delete) return setTyped((t) => t.slice(0, -1));
       if (input && !key.ctrl && !key.meta) setTyped((t) => t + input);
       return;

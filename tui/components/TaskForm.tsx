@@ -1,5 +1,7 @@
-import { Box, Text, useInput } from "ink";
+import { Box, Text } from "ink";
+import { useKeys } from "../hooks/use_keys.ts";
 import { useState } from "react";
+import { useSyncedState } from "../hooks/use_synced_state.ts";
 import { errorMessage, OpsError } from "../../lib/errors.ts";
 import type { TaskSummary } from "../../lib/stack/mod.ts";
 import { fit } from "../format_figures.ts";
@@ -27,19 +29,18 @@ export interface TaskFormProps {
  */
 export function TaskForm({ task, width, onSubmit, onClose }: TaskFormProps) {
   const fields = formFields(task);
-  const [values, setValues] = useState<FormValues>(() => initialValues(task));
-  const [index, setIndex] = useState(0);
+  const [values, setValues, readValues] = useSyncedState<FormValues>(() => initialValues(task));
+  const [index, setIndex, readIndex] = useSyncedState(0);
   const [problem, setProblem] = useState<string | null>(null);
-  const field = fields[index];
   const set = (name: string, value: string | boolean) => {
     setValues((v) => ({ ...v, [name]: value }));
     setProblem(null);
   };
-  useInput((input, key) => {
+  useKeys((input, key) => {
     if (key.escape) return onClose();
     if (key.return) {
       try {
-        onSubmit(formInput(task, values));
+        onSubmit(formInput(task, readValues()));
       } catch (error) {
         const hint = error instanceof OpsError && error.hint ? ` (${error.hint})` : "";
         setProblem(errorMessage(error) + hint);
@@ -48,9 +49,10 @@ export function TaskForm({ task, width, onSubmit, onClose }: TaskFormProps) {
     }
     if (key.upArrow || (key.tab && key.shift)) return setIndex((i) => Math.max(0, i - 1));
     if (key.downArrow || key.tab) return setIndex((i) => Math.min(fields.length - 1, i + 1));
+    const field = fields[readIndex()];
     if (!field) return;
     const spec = field.spec;
-    const value = values[field.name];
+    const value = readValues()[field.name];
     if (spec?.type === "boolean") {
       if (input === " " || key.leftArrow || key.rightArrow) set(field.name, value !== true);
       return;
@@ -62,8 +64,12 @@ export function TaskForm({ task, width, onSubmit, onClose }: TaskFormProps) {
       if (key.leftArrow) set(field.name, choices[(at - 1 + choices.length) % choices.length]!);
       return;
     }
-    if (key.backspace || key.delete) return set(field.name, String(value ?? "").slice(0, -1));
-    if (input && !key.ctrl && !key.meta) set(field.name, String(value ?? "") + input);
+    const edit = (change: (text: string) => string) => {
+      setValues((v) => ({ ...v, [field.name]: change(String(v[field.name] ?? "")) }));
+      setProblem(null);
+    };
+    if (key.backspace || key.delete) return edit((t) => t.slice(0, -1));
+    if (input && !key.ctrl && !key.meta) edit((t) => t + input);
   });
   const labelWidth = Math.min(24, Math.max(8, ...fields.map((f) => f.name.length + 4)));
   const boxWidth = Math.min(width, 110);
