@@ -74,7 +74,7 @@ export async function findReceipts(sql: Sql, tokens: string[]): Promise<Map<stri
       problems: RecordProblem[];
     }[]
   >`select token, documents, skipped, failed, problems from ingest_receipts
-    where token = any(${sql.array(tokens)}::text[])`;
+    where token in ${sql(tokens)}`;
   for (const r of rows) {
     out.set(r.token, {
       token: r.token,
@@ -94,6 +94,11 @@ export async function findReceipts(sql: Sql, tokens: string[]): Promise<Map<stri
  * transaction: all of it is committed or none. A document is keyed by
  * (source path, record key); an unchanged content hash is skipped, a changed
  * one updates the row (new revision, index state reset).
+ *
+ * Rows travel as one JSON parameter (`jsonb_to_recordset`), not as array
+ * parameters: porsager serialises arrays wrongly on a fresh connection
+ * until it has fetched the array types, which broke the first batches
+ * after a restart.
  */
 export async function storeFiles(
   sql: Sql,
@@ -122,14 +127,21 @@ export async function storeFiles(
       }));
       const returned = await tx<ReturnedRow[]>`
         insert into documents (source_path, record_key, format, content_hash, title, body, metadata)
-        select * from unnest(
-          ${tx.array(rows.map((r) => r.f.path))}::text[],
-          ${tx.array(rows.map((r) => r.d.recordKey))}::text[],
-          ${tx.array(rows.map((r) => r.f.format))}::text[],
-          ${tx.array(rows.map((r) => r.h))}::text[],
-          ${tx.array(rows.map((r) => r.d.title))}::text[],
-          ${tx.array(rows.map((r) => r.d.body))}::text[],
-          ${tx.array(rows.map((r) => JSON.stringify(r.d.metadata)))}::jsonb[])
+        select source_path, record_key, format, content_hash, title, body, metadata
+        from jsonb_to_recordset(${
+        tx.json(
+          rows.map((r) => ({
+            source_path: r.f.path,
+            record_key: r.d.recordKey,
+            format: r.f.format,
+            content_hash: r.h,
+            title: r.d.title,
+            body: r.d.body,
+            metadata: r.d.metadata,
+          })) as unknown as Parameters<typeof tx.json>[0],
+        )
+      }) as x(source_path text, record_key text, format text, content_hash text, title text,
+          body text, metadata jsonb)
         on conflict (source_path, record_key) do update set
           format = excluded.format, content_hash = excluded.content_hash, title = excluded.title,
           body = excluded.body, metadata = excluded.metadata,
@@ -177,14 +189,21 @@ export async function storeFiles(
     files.forEach((f, i) => (results[i]!.skipped = f.documents.length - results[i]!.documents));
     await tx`
       insert into ingest_receipts (token, job_id, source_path, documents, skipped, failed, problems)
-      select * from unnest(
-        ${tx.array(files.map((f) => f.token))}::text[],
-        ${tx.array(files.map((f) => f.jobId))}::text[],
-        ${tx.array(files.map((f) => f.path))}::text[],
-        ${tx.array(results.map((r) => r.documents))}::int[],
-        ${tx.array(results.map((r) => r.skipped))}::int[],
-        ${tx.array(results.map((r) => r.failed))}::int[],
-        ${tx.array(results.map((r) => JSON.stringify(r.problems.slice(0, 1000))))}::jsonb[])
+      select token, job_id, source_path, documents, skipped, failed, problems
+      from jsonb_to_recordset(${
+      tx.json(
+        files.map((f, i) => ({
+          token: f.token,
+          job_id: f.jobId,
+          source_path: f.path,
+          documents: results[i]!.documents,
+          skipped: results[i]!.skipped,
+          failed: results[i]!.failed,
+          problems: results[i]!.problems.slice(0, 1000),
+        })) as unknown as Parameters<typeof tx.json>[0],
+      )
+    }) as x(token text, job_id text, source_path text, documents int, skipped int, failed int,
+        problems jsonb)
       on conflict (token) do nothing`;
   });
   return results;
@@ -198,9 +217,9 @@ export async function markIndexed(
   if (done.length === 0) return;
   await sql`
     update documents d set indexed_hash = v.hash, indexed_at = now(), index_error = null
-    from unnest(${sql.array(done.map((d) => d.id))}::bigint[], ${
-    sql.array(done.map((d) => d.contentHash))
-  }::text[]) as v(id, hash)
+    from jsonb_to_recordset(${
+    sql.json(done.map((d) => ({ id: d.id, hash: d.contentHash })))
+  }) as v(id bigint, hash text)
     where d.id = v.id and d.content_hash = v.hash`;
 }
 
@@ -212,11 +231,11 @@ export async function markIndexError(
   if (failed.length === 0) return;
   await sql`
     update documents d set index_error = v.reason
-    from unnest(${sql.array(failed.map((d) => d.id))}::bigint[], ${
-    sql.array(failed.map((d) => d.contentHash))
-  }::text[], ${
-    sql.array(failed.map((d) => d.reason.slice(0, 1000)))
-  }::text[]) as v(id, hash, reason)
+    from jsonb_to_recordset(${
+    sql.json(
+      failed.map((d) => ({ id: d.id, hash: d.contentHash, reason: d.reason.slice(0, 1000) })),
+    )
+  }) as v(id bigint, hash text, reason text)
     where d.id = v.id and d.content_hash = v.hash`;
 }
 
@@ -282,7 +301,7 @@ export async function loadDocuments(sql: Sql, ids: string[]): Promise<IndexableD
   const rows = await sql<DocumentRow[]>`
     select id, source_path, record_key, format, content_hash, title, body, metadata, revision,
       created_at, updated_at
-    from documents where id = any(${sql.array(ids)}::bigint[]) order by id`;
+    from documents where id in ${sql(ids)} order by id`;
   return rows.map(indexableFromRow);
 }
 

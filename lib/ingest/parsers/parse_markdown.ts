@@ -20,7 +20,12 @@ export function parseMarkdown(text: string, fallbackTitle: string): ParsedFile {
     const doc = parseDocument(yamlText, { prettyErrors: false });
     const error = doc.errors[0];
     if (error) {
-      const line = (error.linePos?.[0]?.line ?? 1) + 1;
+      // the line inside the front matter (an error at its very end belongs to its last line)
+      const yamlLine = Math.min(
+        yamlText.slice(0, error.pos[0]).split("\n").length,
+        Math.max(1, end - 1),
+      );
+      const line = yamlLine + 1;
       throw new FileParseError(`invalid YAML front matter: ${error.message.split("\n")[0]}`, line);
     }
     const value = doc.toJS() as unknown;

@@ -218,6 +218,9 @@ export class IngestWorker {
     const pending = new Set(messages.map((m) => m.id));
     try {
       const receipts = await findReceipts(this.#sql, messages.map((m) => m.token));
+      if (receipts.size) {
+        log("info", `${receipts.size} file(s) were stored before a restart: acknowledging them`);
+      }
       let group: ParsedMessage[] = [];
       let documents = 0;
       for (const message of messages) {
