@@ -69,6 +69,11 @@ export function nativeRequirements(
     { name: "curl (shell health baseline)", present: () => onPath("curl"), aptPackages: ["curl"] },
     { name: "tmux (dashboard tests)", present: () => onPath("tmux"), aptPackages: ["tmux"] },
     {
+      name: "Chromium (search page browser tests)",
+      present: () => exists("/usr/bin/chromium"),
+      aptPackages: ["chromium"],
+    },
+    {
       name: `service user '${user}'`,
       present: () => Deno.uid() !== 0 || userExists(user),
       install: async () => {
