@@ -39,7 +39,7 @@ export interface RedisFlushOptions {
   pattern?: string | undefined;
   /** Count only. */
   dryRun?: boolean;
-  /** SCAN COUNT hint per call (default 1000). */
+  /** SCAN COUNT hint per call (default 2000). */
   batch?: number;
 }
 
@@ -87,7 +87,7 @@ export async function flushRedis(
   const client = await connectRedis(ctx.service("redis"), { database: db });
   try {
     const pattern = options.pattern ?? null;
-    const batch = options.batch ?? 1000;
+    const batch = options.batch ?? 2000;
     let found: MatchedKeys | undefined;
     let matched: number;
     if (pattern === null) {
@@ -231,7 +231,7 @@ export function redisTasks(): AnyTask[] {
       batch: {
         type: "number",
         description: "keys examined per SCAN call",
-        default: 1000,
+        default: 2000,
         min: 10,
         integer: true,
         placeholder: "N",

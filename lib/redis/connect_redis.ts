@@ -1,3 +1,4 @@
+import type { EventEmitter } from "node:events";
 import type { ConfiguredService } from "../config/mod.ts";
 import { errorMessage, FailedError } from "../errors.ts";
 
@@ -37,7 +38,8 @@ export async function connectRedis(
     ...(options.database ? { database: options.database } : {}),
   });
   // node-redis throws unhandled 'error' events; failures surface through the awaited calls
-  client.on("error", () => {});
+  const events: EventEmitter = client;
+  events.on("error", () => {});
   try {
     await client.connect();
   } catch (error) {

@@ -1,3 +1,4 @@
+import { Buffer } from "node:buffer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadEnvironment } from "../../../lib/config/mod.ts";
 import {
@@ -46,10 +47,15 @@ describe("scanning and unlinking keys", () => {
 
   it("scans again when the matched keys exceed the memory budget", async () => {
     await seed("big", 1200);
+    // a key that is not valid UTF-8 must be removed byte for byte on this path too
+    await client.set(
+      Buffer.concat([Buffer.from(`${prefix}:big:`), Buffer.from([0xc3, 0x28])]),
+      "v",
+    );
     const matched = await scanMatchingKeys(client, `${prefix}:big:*`, { maxBytes: 1000 });
-    expect(matched).toEqual({ count: 1200, pages: null });
+    expect(matched).toEqual({ count: 1201, pages: null });
     const removed = await unlinkMatchedKeys(client, `${prefix}:big:*`, matched, { batch: 50 });
-    expect(removed).toBe(1200);
+    expect(removed).toBe(1201);
     expect(await client.keys(`${prefix}:big:*`)).toEqual([]);
   });
 
