@@ -18,6 +18,7 @@ import { createProgress } from "../lib/output/progress.ts";
 import {
   backgroundSave,
   connectRedis,
+  enableAppendOnly,
   type Keyspace,
   parseInfo,
   parseKeyspace,
@@ -25,9 +26,8 @@ import {
   type RedisConnection,
   type RedisFiles,
   redisFiles,
+  swapInRdb,
 } from "../lib/redis/mod.ts";
-import { serviceUser } from "../lib/runtime/service_user.ts";
-import { sleep } from "../lib/runtime/proc.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
 import { redisPaths } from "../services/redis/paths.ts";
 import { compareKeyspace, type KeyspaceCheck } from "./redis_keyspace_check.ts";
@@ -274,51 +274,6 @@ export async function restoreRedis(
   });
 }
 
-/** The RDB swapped in, with the replaced files kept aside until commit or rollback. */
-interface RdbSwap {
-  /** Removes the replaced files. */
-  commit(): Promise<void>;
-  /** Removes the new files and puts the replaced ones back. */
-  rollback(): Promise<void>;
-}
-
-async function swapInRdb(files: RedisFiles, rdb: string, userName: string): Promise<RdbSwap> {
-  const user = await serviceUser(userName);
-  const target = join(files.dir, files.dbfilename);
-  const aside: { path: string; moved: string }[] = [];
-  const candidates = [target, join(files.dir, files.appenddirname)];
-  // before Redis 7 the AOF was one file; moved aside too so it cannot win over the RDB
-  candidates.push(join(files.dir, files.appendfilename));
-  for (const path of candidates) {
-    const moved = `${path}.before-restore`;
-    await Deno.remove(moved, { recursive: true }).catch(() => {});
-    try {
-      await Deno.rename(path, moved);
-      aside.push({ path, moved });
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
-  }
-  const temp = join(files.dir, `.${files.dbfilename}.restoring`);
-  await Deno.copyFile(rdb, temp);
-  await Deno.chmod(temp, 0o600);
-  if (user) await Deno.chown(temp, user.uid, user.gid);
-  {
-    using file = await Deno.open(temp, { read: true });
-    await file.syncData();
-  }
-  await Deno.rename(temp, target);
-  return {
-    async commit() {
-      for (const { moved } of aside) await Deno.remove(moved, { recursive: true }).catch(() => {});
-    },
-    async rollback() {
-      for (const path of candidates) await Deno.remove(path, { recursive: true }).catch(() => {});
-      for (const { path, moved } of aside) await Deno.rename(moved, path);
-    },
-  };
-}
-
 /** File locations from the running server, else from the settings (as the runtime renders them). */
 async function currentFiles(service: ConfiguredService, running: boolean): Promise<RedisFiles> {
   if (running) {
@@ -341,29 +296,6 @@ async function currentFiles(service: ConfiguredService, running: boolean): Promi
 /** The service with `appendOnly` overridden for one start (the config file is rendered from settings). */
 function withAppendOnly(service: ConfiguredService, on: boolean): ConfiguredService {
   return { ...service, settings: { ...service.settings, appendOnly: on } };
-}
-
-/** Turns the AOF on and waits until its first rewrite (the restored dataset) is written. */
-async function enableAppendOnly(client: RedisConnection, signal: AbortSignal): Promise<void> {
-  await client.configSet("appendonly", "yes");
-  const deadline = Date.now() + 3_600_000;
-  while (Date.now() < deadline) {
-    if (signal.aborted) throw signal.reason;
-    const info = await persistenceInfo(client);
-    if (
-      info.aof_enabled === "1" && info.aof_rewrite_in_progress === "0" &&
-      info.aof_rewrite_scheduled === "0"
-    ) {
-      if (info.aof_last_bgrewrite_status !== "ok") {
-        throw new FailedError("redis could not write the append-only file after the restore", {
-          hint: "read ./ops redis:logs",
-        });
-      }
-      return;
-    }
-    await sleep(50);
-  }
-  throw new FailedError("redis did not finish writing the append-only file in time");
 }
 
 async function keyspaceOf(client: RedisConnection): Promise<Keyspace> {

@@ -107,3 +107,33 @@ export async function backgroundSave(
     await wait();
   }
 }
+
+/**
+ * Turns the append-only file on at runtime and waits until its first rewrite
+ * (the whole current dataset) is written.
+ * @throws {FailedError} when the rewrite fails or takes more than an hour.
+ */
+export async function enableAppendOnly(
+  client: RedisConnection,
+  signal: AbortSignal,
+): Promise<void> {
+  await client.configSet("appendonly", "yes");
+  const deadline = Date.now() + 3_600_000;
+  while (Date.now() < deadline) {
+    if (signal.aborted) throw signal.reason;
+    const info = await persistenceInfo(client);
+    if (
+      info.aof_enabled === "1" && info.aof_rewrite_in_progress === "0" &&
+      info.aof_rewrite_scheduled === "0"
+    ) {
+      if (info.aof_last_bgrewrite_status !== "ok") {
+        throw new FailedError("redis could not write the append-only file after the restore", {
+          hint: "read ./ops redis:logs",
+        });
+      }
+      return;
+    }
+    await sleep(50);
+  }
+  throw new FailedError("redis did not finish writing the append-only file in time");
+}

@@ -16,7 +16,14 @@ export { connectRedis } from "./connect_redis.ts";
 export type { ConnectRedisOptions, RedisConnection } from "./connect_redis.ts";
 export { parseInfo, parseKeyspace, totalKeys } from "./redis_info.ts";
 export type { DatabaseKeys, Keyspace } from "./redis_info.ts";
-export { backgroundSave, persistenceInfo, redisFiles } from "./background_save.ts";
+export {
+  backgroundSave,
+  enableAppendOnly,
+  persistenceInfo,
+  redisFiles,
+} from "./background_save.ts";
+export { swapInRdb } from "./swap_in_rdb.ts";
+export type { RdbSwap } from "./swap_in_rdb.ts";
 export type { BackgroundSaveOptions, RedisFiles } from "./background_save.ts";
 export {
   countMatchingKeys,

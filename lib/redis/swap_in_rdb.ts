@@ -1,0 +1,58 @@
+import { join } from "node:path";
+import { serviceUser } from "../runtime/service_user.ts";
+import type { RedisFiles } from "./background_save.ts";
+
+/** The RDB swapped in, with the replaced files kept aside until commit or rollback. */
+export interface RdbSwap {
+  /** Removes the replaced files. */
+  commit(): Promise<void>;
+  /** Removes the new files and puts the replaced ones back. */
+  rollback(): Promise<void>;
+}
+
+/**
+ * Puts an RDB file in place of the server's (which must be stopped), moving
+ * the current RDB and any append-only file aside, so the server loads the new
+ * RDB at its next start. The files are owned by the service user when running
+ * as root. `commit` removes the set-aside files, `rollback` puts them back.
+ */
+export async function swapInRdb(
+  files: RedisFiles,
+  rdb: string,
+  userName: string,
+): Promise<RdbSwap> {
+  const user = await serviceUser(userName);
+  const target = join(files.dir, files.dbfilename);
+  const aside: { path: string; moved: string }[] = [];
+  const candidates = [target, join(files.dir, files.appenddirname)];
+  // before Redis 7 the AOF was one file; moved aside too so it cannot win over the RDB
+  candidates.push(join(files.dir, files.appendfilename));
+  for (const path of candidates) {
+    const moved = `${path}.before-restore`;
+    await Deno.remove(moved, { recursive: true }).catch(() => {});
+    try {
+      await Deno.rename(path, moved);
+      aside.push({ path, moved });
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
+  const temp = join(files.dir, `.${files.dbfilename}.restoring`);
+  await Deno.copyFile(rdb, temp);
+  await Deno.chmod(temp, 0o600);
+  if (user) await Deno.chown(temp, user.uid, user.gid);
+  {
+    using file = await Deno.open(temp, { read: true });
+    await file.syncData();
+  }
+  await Deno.rename(temp, target);
+  return {
+    async commit() {
+      for (const { moved } of aside) await Deno.remove(moved, { recursive: true }).catch(() => {});
+    },
+    async rollback() {
+      for (const path of candidates) await Deno.remove(path, { recursive: true }).catch(() => {});
+      for (const { path, moved } of aside) await Deno.rename(moved, path);
+    },
+  };
+}
