@@ -151,6 +151,12 @@ describe("opensearch:backup and opensearch:restore", () => {
     expect(backup.indices).toEqual([{ name: v1, documents: 400, aliases: [alias] }]);
   });
 
+  it("refuses to back up an index that does not exist", async () => {
+    const run = await ops(env.file, ["opensearch:backup", "--indices", `${prefix}-nosuch`]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`there is no index or alias "${prefix}-nosuch"`);
+  });
+
   it("leaves no snapshot repository or snapshot folder of the backup behind", async () => {
     const repositories = await os<Record<string, unknown>>(base, "GET", "/_snapshot");
     expect(Object.keys(repositories).filter((r) => r.includes(backupId.toLowerCase()))).toEqual(

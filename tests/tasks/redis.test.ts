@@ -224,6 +224,16 @@ describe("redis:flush", () => {
     expect(await keysOf(`${prefix}:*`)).toHaveLength(inDb);
   });
 
+  it("refuses a backup label that could be a path, before touching anything", async () => {
+    for (const label of ["a/b", "../up"]) {
+      const run = await ops(env.file, ["redis:backup", "--label", label]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`label ${JSON.stringify(label)}`);
+    }
+    const list = await ops(env.file, ["redis:backups", "--json"]);
+    expect(JSON.parse(list.stdout).backups).toEqual([]);
+  });
+
   it("asks what to flush when given neither --db nor --pattern", async () => {
     const run = await ops(env.file, ["redis:flush", "--yes"]);
     expect(run.code).toBe(2);
