@@ -14,12 +14,20 @@ export const environmentFileSchema = z.object({
   stateDir: z.string().min(1),
   backupDir: z.string().min(1).optional(),
   serviceUser: z.string().regex(/^[a-z_][a-z0-9_-]*$/).default("hailmary"),
+  /** Compose runtime: project name (default `hailmary-<name>`) and files from the project root (default `compose.yaml` + `environments/compose.<name>.yaml`). */
   compose: z.object({
-    project: z.string().optional(),
-    files: z.array(z.string()).optional(),
-  }).optional(),
+    project: z.string().regex(
+      /^[a-z0-9][a-z0-9_-]*$/,
+      "use lower-case letters, digits, '_' and '-'",
+    )
+      .optional(),
+    files: z.array(z.string().min(1)).min(1).optional(),
+  }).strict().optional(),
   services: z.record(z.string(), z.record(z.string(), z.unknown()).nullable()),
 }).strict();
 
 /** The parsed top level of an environment file. */
 export type EnvironmentFile = z.infer<typeof environmentFileSchema>;
+
+/** The `compose:` section of an environment file. */
+export type ComposeSection = NonNullable<EnvironmentFile["compose"]>;

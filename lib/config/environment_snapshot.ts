@@ -3,7 +3,7 @@ import { projectRoot, servicesDir } from "../paths.ts";
 import type { ProbeSpec } from "../probes/probe_spec.ts";
 import type { AnyServiceDefinition, DependencyCondition } from "../service/define_service.ts";
 import { serviceContext } from "../service/service_context.ts";
-import type { RuntimeKind } from "./environment_schema.ts";
+import type { ComposeSection, RuntimeKind } from "./environment_schema.ts";
 import type { ConfiguredService, Environment } from "./load_environment.ts";
 import { resolveSecret } from "./secrets.ts";
 import { secretRefPattern } from "./secret_pattern.ts";
@@ -16,7 +16,7 @@ import { secretRefPattern } from "./secret_pattern.ts";
  * modification time): any change makes it stale and the full path runs again.
  */
 interface Snapshot {
-  version: 1;
+  version: 2;
   fingerprint: string;
   name: string;
   runtime: RuntimeKind;
@@ -24,6 +24,7 @@ interface Snapshot {
   stateDir: string;
   backupDir: string;
   serviceUser: string;
+  compose?: ComposeSection;
   services: {
     name: string;
     description: string;
@@ -88,7 +89,7 @@ export async function saveSnapshot(environment: Environment, fileText: string): 
       });
     }
     const snapshot: Snapshot = {
-      version: 1,
+      version: 2,
       fingerprint: await fingerprint(fileText),
       name: environment.name,
       runtime: environment.runtime,
@@ -96,6 +97,7 @@ export async function saveSnapshot(environment: Environment, fileText: string): 
       stateDir: environment.stateDir,
       backupDir: environment.backupDir,
       serviceUser: environment.serviceUser,
+      ...(environment.compose ? { compose: environment.compose } : {}),
       services,
     };
     await Deno.mkdir(snapshotDir, { recursive: true });
@@ -118,7 +120,7 @@ export async function loadSnapshot(
   } catch {
     return undefined;
   }
-  if (snapshot.version !== 1 || snapshot.fingerprint !== await fingerprint(fileText)) {
+  if (snapshot.version !== 2 || snapshot.fingerprint !== await fingerprint(fileText)) {
     return undefined;
   }
   const secretsDir = join(snapshot.stateDir, "secrets");
@@ -150,6 +152,7 @@ export async function loadSnapshot(
     stateDir: snapshot.stateDir,
     backupDir: snapshot.backupDir,
     serviceUser: snapshot.serviceUser,
+    ...(snapshot.compose ? { compose: snapshot.compose } : {}),
     services,
   };
 }

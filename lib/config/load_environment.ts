@@ -2,7 +2,7 @@ import { basename, join, relative } from "../path.ts";
 import { UsageError } from "../errors.ts";
 import { environmentsDir, projectRoot, resolveFromRoot } from "../paths.ts";
 import type { AnyServiceDefinition } from "../service/define_service.ts";
-import type { RuntimeKind } from "./environment_schema.ts";
+import type { ComposeSection, RuntimeKind } from "./environment_schema.ts";
 import { type GeneratedSecretMode, resolveSecret } from "./secrets.ts";
 import { secretRefPattern } from "./secret_pattern.ts";
 import { suggest } from "../cli/suggest.ts";
@@ -40,6 +40,8 @@ export interface Environment {
   serviceUser: string;
   /** Services of this environment, in name order. */
   services: ConfiguredService[];
+  /** The `compose:` section as written (the compose runtime fills in its defaults). */
+  compose?: ComposeSection;
 }
 
 /** Options of {@link loadEnvironment}. */
@@ -196,6 +198,7 @@ export async function loadEnvironment(
     backupDir: resolveFromRoot(envFile.backupDir ?? join("backups", envFile.name)),
     serviceUser: envFile.serviceUser,
     services,
+    ...(envFile.compose ? { compose: envFile.compose } : {}),
   };
   if (!options.services) await saveSnapshot(environment, text);
   return environment;

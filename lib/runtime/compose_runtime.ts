@@ -1,16 +1,312 @@
-import type { Environment } from "../config/mod.ts";
-import { UsageError } from "../errors.ts";
+import type { ConfiguredService, Environment } from "../config/mod.ts";
+import { FailedError, UsageError } from "../errors.ts";
+import { serviceProbe } from "../service/service_probe.ts";
+import { composeCommands } from "./compose_commands.ts";
+import { type ComposeProject, composeProject } from "./compose_project.ts";
+import { type ContainerFacts, containerFacts, serviceProcessInfo } from "./compose_state.ts";
+import { type DockerCli, dockerMissing, dockerOutput, lastLines, runDocker } from "./docker_cli.ts";
+import { mergeLines } from "./merge_lines.ts";
+import { sleep } from "./proc.ts";
+import type {
+  ExecOptions,
+  LifecycleResult,
+  LogOptions,
+  ProcessInfo,
+  Runtime,
+  ScaleResult,
+  StartOptions,
+} from "./runtime.ts";
+
+/** Options of {@link ComposeRuntime}. */
+export interface ComposeRuntimeOptions {
+  /** The docker program (default `$OPS_DOCKER` or `docker`). */
+  docker?: string;
+  /** Backstop of `up --wait`; the containers' health checks normally decide first (default 600). */
+  waitTimeoutSeconds?: number;
+  /** Project root holding compose.yaml (default: this checkout). */
+  projectRoot?: string;
+}
 
 /**
- * The compose runtime (Docker Compose for staging and production) is not part
- * of this version: selecting such an environment fails with a clear message.
- * @throws {UsageError} always.
+ * Runs services as containers through the `docker compose` CLI (argument
+ * arrays only): `up --wait` per service, `rm --stop` to stop, `ps` + `inspect`
+ * for state, `logs`, and `exec -T` for client programs, which stream stdin and
+ * stdout like local processes. The environment's settings and resolved secrets
+ * reach the compose files as variables of the docker process (never argv), the
+ * secrets as Docker secrets inside the containers.
  */
-export function composeRuntimeUnavailable(environment: Environment): never {
-  throw new UsageError(
-    `environment ${
-      JSON.stringify(environment.name)
-    } uses the compose runtime, which this version of HailMary Ops does not include yet`,
-    "use --env local (the native runtime) for now",
-  );
+export class ComposeRuntime implements Runtime {
+  readonly kind = "compose" as const;
+  readonly environment: Environment;
+  /** The compose project this runtime drives. */
+  readonly project: ComposeProject;
+  readonly #cli: DockerCli;
+  readonly #waitTimeoutSeconds: number;
+
+  constructor(environment: Environment, options: ComposeRuntimeOptions = {}) {
+    this.environment = environment;
+    this.project = composeProject(environment, options.projectRoot);
+    this.#cli = {
+      program: options.docker ?? Deno.env.get("OPS_DOCKER") ?? "docker",
+      env: { ...Deno.env.toObject(), ...this.project.variables },
+    };
+    this.#waitTimeoutSeconds = options.waitTimeoutSeconds ?? 600;
+  }
+
+  /** Every container of the project (one `compose ps`, one `docker inspect`). */
+  async containers(signal?: AbortSignal): Promise<ContainerFacts[]> {
+    const ps = await dockerOutput(
+      this.#cli,
+      composeCommands.ps(this.project),
+      `listing the containers of ${this.project.name}`,
+      signal ? { signal } : {},
+    );
+    const ids = [...ps.matchAll(/"ID":\s*"([0-9a-f]+)"/g)].map((m) => m[1]!);
+    const inspected = ids.length
+      ? await dockerOutput(this.#cli, composeCommands.inspect(ids), "inspecting the containers")
+      : "";
+    return containerFacts(ps, inspected);
+  }
+
+  async inspect(service: ConfiguredService): Promise<ProcessInfo> {
+    return (await this.inspectAll([service]))[0]!;
+  }
+
+  async inspectAll(services: readonly ConfiguredService[]): Promise<ProcessInfo[]> {
+    const containers = await this.containers();
+    return services.map((s) =>
+      serviceProcessInfo(containers.filter((c) => c.service === s.definition.name), s.port)
+    );
+  }
+
+  async start(service: ConfiguredService, options: StartOptions = {}): Promise<LifecycleResult> {
+    const began = performance.now();
+    const name = service.definition.name;
+    const before = await this.inspect(service);
+    await this.prepareMounts(options.signal);
+    const up = await runDocker(
+      this.#cli,
+      composeCommands.up(this.project, name, this.#waitTimeoutSeconds),
+      options.signal ? { signal: options.signal } : {},
+    );
+    if (options.signal?.aborted) throw new FailedError(`start of ${name} was cancelled`);
+    if (up.code !== 0) {
+      const tail = await this.#tail(service, 15);
+      throw new FailedError(
+        `${name} did not become healthy: ${composeError(up.stderr)}${
+          tail.length ? `\n  last log lines:\n    ${tail.join("\n    ")}` : ""
+        }`,
+        { hint: `read ./ops ${name}:logs --env ${this.environment.name}` },
+      );
+    }
+    const after = await this.#waitProbe(service, options);
+    const action = before.state === "running" || before.state === "starting"
+      ? "already running"
+      : before.state === "crashed"
+      ? "restarted after crash"
+      : "started";
+    return { service: name, action, pid: after.pid, durationMs: elapsed(began) };
+  }
+
+  async stop(service: ConfiguredService): Promise<LifecycleResult> {
+    const began = performance.now();
+    const name = service.definition.name;
+    const containers = await this.containers();
+    const own = containers.filter((c) => c.service === name);
+    if (own.length === 0) {
+      return { service: name, action: "already stopped", pid: null, durationMs: elapsed(began) };
+    }
+    const before = serviceProcessInfo(own, service.port);
+    if (before.state === "crashed") {
+      await runDocker(this.#cli, composeCommands.kill(this.project, name));
+    }
+    await dockerOutput(this.#cli, composeCommands.remove(this.project, name), `stopping ${name}`);
+    if (containers.every((c) => c.service === name)) {
+      // the last service is gone: remove the project's network too (volumes stay)
+      await runDocker(this.#cli, composeCommands.down(this.project));
+    }
+    const action = before.state === "crashed"
+      ? "cleared crashed state"
+      : before.state === "stopped"
+      ? "already stopped"
+      : "stopped";
+    return { service: name, action, pid: before.pid, durationMs: elapsed(began) };
+  }
+
+  async scale(service: ConfiguredService, replicas: number): Promise<ScaleResult> {
+    const began = performance.now();
+    const name = service.definition.name;
+    await this.prepareMounts();
+    const result = await runDocker(
+      this.#cli,
+      composeCommands.scale(this.project, name, replicas, this.#waitTimeoutSeconds),
+    );
+    if (result.code !== 0) {
+      throw new FailedError(
+        `scaling ${name} to ${replicas} failed: ${composeError(result.stderr)}`,
+        {
+          hint: `read ./ops ${name}:logs --env ${this.environment.name}`,
+        },
+      );
+    }
+    const running =
+      (await this.containers()).filter((c) => c.service === name && c.status === "running").length;
+    return { service: name, replicas: running, durationMs: elapsed(began) };
+  }
+
+  async *logs(service: ConfiguredService, options: LogOptions): AsyncIterable<string> {
+    const command = new Deno.Command(this.#cli.program, {
+      args: composeCommands.logs(
+        this.project,
+        service.definition.name,
+        options.tail,
+        options.follow,
+      ),
+      env: this.#cli.env,
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    });
+    let child: Deno.ChildProcess;
+    try {
+      child = command.spawn();
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) throw dockerMissing(this.#cli.program);
+      throw error;
+    }
+    const onAbort = () => {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // already gone
+      }
+    };
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      // a container's stdout and stderr arrive on docker's own two streams: both are the log
+      yield* mergeLines([child.stdout, child.stderr]);
+      const status = await child.status;
+      if (!status.success && !options.signal?.aborted) {
+        throw new FailedError(`reading the log of ${service.definition.name} failed`);
+      }
+    } finally {
+      options.signal?.removeEventListener("abort", onAbort);
+      onAbort();
+    }
+  }
+
+  exec(service: ConfiguredService, argv: string[], options: ExecOptions = {}): Deno.ChildProcess {
+    if (argv.length === 0) throw new UsageError("exec needs a program");
+    const env = options.env ?? {};
+    const stdin = options.stdin ?? "null";
+    const stdout = options.stdout ?? "piped";
+    const tty = stdin === "inherit" && stdout === "inherit" && Deno.stdin.isTerminal() &&
+      Deno.stdout.isTerminal();
+    const args = composeCommands.exec(this.project, service.definition.name, argv, {
+      envNames: Object.keys(env),
+      tty,
+      ...(options.cwd ? { workdir: options.cwd } : {}),
+    });
+    try {
+      return new Deno.Command(this.#cli.program, {
+        args,
+        env: { ...this.#cli.env, ...env },
+        clearEnv: true,
+        stdin,
+        stdout,
+        stderr: options.stderr ?? "piped",
+      }).spawn();
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) throw dockerMissing(this.#cli.program);
+      throw error;
+    }
+  }
+
+  /**
+   * Creates the host folders the project mounts (volume devices and bind
+   * sources under the state and backup folders) before a start, so Docker
+   * neither refuses a missing volume device nor creates them itself.
+   */
+  async prepareMounts(signal?: AbortSignal): Promise<void> {
+    const model = JSON.parse(
+      await dockerOutput(
+        this.#cli,
+        composeCommands.config(this.project),
+        `reading the compose model of ${this.project.name}`,
+        signal ? { signal, hint: "run ./ops config:validate to see what is wrong" } : {
+          hint: "run ./ops config:validate to see what is wrong",
+        },
+      ),
+    ) as ModelMounts;
+    for (const dir of hostFolders(model, [this.environment.stateDir, this.environment.backupDir])) {
+      await Deno.mkdir(dir, { recursive: true });
+    }
+  }
+
+  /** Where the service's port is published, waits until the host-side probe agrees too. */
+  async #waitProbe(service: ConfiguredService, options: StartOptions): Promise<ProcessInfo> {
+    const info = await this.inspect(service);
+    if (info.health !== undefined || info.state !== "running") return info;
+    const probe = serviceProbe(this.environment, service);
+    const deadline = Date.now() + 60_000;
+    let last = "no probe yet";
+    while (Date.now() < deadline && !options.signal?.aborted) {
+      const result = await probe(options.signal ?? AbortSignal.timeout(5000));
+      options.onProbe?.(result);
+      if (result.healthy) return info;
+      last = result.detail;
+      await sleep(250);
+    }
+    throw new FailedError(
+      `${service.definition.name} is healthy in its container but not from this host: ${last}`,
+      { hint: `check the published port (${service.port ?? "none"}) in the compose override` },
+    );
+  }
+
+  async #tail(service: ConfiguredService, lines: number): Promise<string[]> {
+    try {
+      const result = await runDocker(
+        this.#cli,
+        composeCommands.logs(this.project, service.definition.name, lines, false),
+      );
+      return (result.stdout + result.stderr).trim().split("\n").filter((l) => l).slice(-lines);
+    } catch {
+      return [];
+    }
+  }
+}
+
+/** The parts of a compose model that name host folders. */
+interface ModelMounts {
+  services?: Record<string, { volumes?: { type?: string; source?: string }[] }>;
+  volumes?: Record<string, { driver_opts?: Record<string, string> } | null>;
+}
+
+/** Host folders a compose model mounts that lie under one of `roots`. */
+export function hostFolders(model: ModelMounts, roots: readonly string[]): string[] {
+  const under = (path: string) => roots.some((r) => path === r || path.startsWith(r + "/"));
+  const folders = new Set<string>();
+  for (const volume of Object.values(model.volumes ?? {})) {
+    const device = volume?.driver_opts?.device;
+    if (device && /\bbind\b/.test(volume?.driver_opts?.o ?? "") && under(device)) {
+      folders.add(device);
+    }
+  }
+  for (const service of Object.values(model.services ?? {})) {
+    for (const mount of service.volumes ?? []) {
+      if (mount.type === "bind" && mount.source && under(mount.source)) folders.add(mount.source);
+    }
+  }
+  return [...folders].sort();
+}
+
+/** The error lines of compose's output (its progress lines say little), else its last lines. */
+export function composeError(stderr: string): string {
+  const errors = stderr.split("\n").filter((l) => /error|failed|unhealthy|dependency/i.test(l));
+  return (errors.length ? errors.slice(-3).join("\n") : lastLines(stderr, 3)).trim();
+}
+
+function elapsed(began: number): number {
+  return Math.round(performance.now() - began);
 }

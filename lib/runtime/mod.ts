@@ -3,7 +3,7 @@
  * @module
  */
 import type { Environment } from "../config/mod.ts";
-import { composeRuntimeUnavailable } from "./compose_runtime.ts";
+import { ComposeRuntime } from "./compose_runtime.ts";
 import { NativeRuntime } from "./native_runtime.ts";
 import type { Runtime } from "./runtime.ts";
 
@@ -13,10 +13,16 @@ export type {
   LogOptions,
   ProcessInfo,
   Runtime,
+  ScaleResult,
   ServiceState,
   StartOptions,
 } from "./runtime.ts";
 export { nativePaths, NativeRuntime } from "./native_runtime.ts";
+export { ComposeRuntime, hostFolders } from "./compose_runtime.ts";
+export type { ComposeRuntimeOptions } from "./compose_runtime.ts";
+export { composeCommands, containerProgram } from "./compose_commands.ts";
+export { composeProject, composeVariables } from "./compose_project.ts";
+export type { ComposeProject } from "./compose_project.ts";
 export { isAlive, portHolder, processGroupMembers, readProcStat, sleep } from "./proc.ts";
 export type { ProcStat } from "./proc.ts";
 export { followLog, tailLines } from "./log_file.ts";
@@ -25,5 +31,5 @@ export { serviceUser } from "./service_user.ts";
 /** The runtime an environment asks for. */
 export function runtimeFor(environment: Environment): Runtime {
   if (environment.runtime === "native") return new NativeRuntime(environment);
-  return composeRuntimeUnavailable(environment);
+  return new ComposeRuntime(environment);
 }

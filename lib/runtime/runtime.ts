@@ -12,6 +12,14 @@ export interface ProcessInfo {
   startedAt: string | null;
   /** Why the service is crashed or stopped, when known. */
   reason?: string;
+  /**
+   * The runtime's own health verdict, set only where the service's probe cannot
+   * reach it from this host (a container whose port is not published, as in
+   * production): status and health use it instead of the probe.
+   */
+  health?: { healthy: boolean; detail: string };
+  /** Running replicas, when the runtime can run several (compose scale). */
+  replicas?: number;
 }
 
 /** Options of {@link Runtime.start}. */
@@ -55,8 +63,21 @@ export interface Runtime {
   logs(service: ConfiguredService, options: LogOptions): AsyncIterable<string>;
   /** Runs a client program (pg_dump, redis-cli...) where the service runs. */
   exec(service: ConfiguredService, argv: string[], options?: ExecOptions): Deno.ChildProcess;
+  /**
+   * Sets the number of replicas of a stateless service and waits until they
+   * are healthy. Only runtimes that can run replicas offer it (compose).
+   */
+  scale?(service: ConfiguredService, replicas: number): Promise<ScaleResult>;
   /** The environment this runtime serves. */
   readonly environment: Environment;
+}
+
+/** The outcome of {@link Runtime.scale}. */
+export interface ScaleResult {
+  service: string;
+  /** Replicas running afterwards. */
+  replicas: number;
+  durationMs: number;
 }
 
 /** Options of {@link Runtime.exec}. */

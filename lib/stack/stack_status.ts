@@ -23,23 +23,28 @@ export interface StackStatus {
   services: ServiceStatus[];
 }
 
-/** Combines the runtime's view of a service with its probe result (kept only when its process runs). */
+/**
+ * Combines the runtime's view of a service with its probe result (kept only
+ * when its process runs). Where the runtime reports health itself (a container
+ * whose port this host cannot reach), that verdict replaces the probe's.
+ */
 function statusOf(
   service: ConfiguredService,
   info: ProcessInfo,
   probed: ProbeResult | undefined,
 ): ServiceStatus {
   const running = info.state === "running" || info.state === "starting";
-  const probe = running ? probed : undefined;
+  const runtimeHealth = running ? info.health : undefined;
+  const probe = running && !runtimeHealth ? probed : undefined;
   const startedAt = info.startedAt;
   return {
     name: service.definition.name,
     state: info.state,
-    healthy: probe?.healthy ?? false,
+    healthy: runtimeHealth?.healthy ?? probe?.healthy ?? false,
     latencyMs: probe?.latencyMs ?? null,
     pid: info.pid,
     port: service.port ?? null,
-    detail: probe?.detail ?? info.reason ?? info.state,
+    detail: runtimeHealth?.detail ?? probe?.detail ?? info.reason ?? info.state,
     startedAt: running ? startedAt : null,
     uptimeSeconds: running && startedAt
       ? Math.max(0, Math.round((Date.now() - Date.parse(startedAt)) / 1000))

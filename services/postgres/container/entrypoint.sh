@@ -27,16 +27,20 @@ if [ ! -s "$data/PG_VERSION" ]; then
     --auth-local=trust --auth-host=scram-sha-256 --no-instructions >/dev/null
 fi
 
-set -- -c config_file=/etc/hailmary/postgresql.conf -c "port=$port" \
-  -c "unix_socket_directories=$socket" \
+set -- -D "$data" -c config_file=/etc/hailmary/postgresql.conf -c "port=$port" \
   -c "shared_buffers=${HAILMARY_POSTGRES_SHARED_BUFFERS:-256MB}" \
   -c "max_connections=${HAILMARY_POSTGRES_MAX_CONNECTIONS:-100}"
 
-# a socket-only server for the init scripts, so no client sees a half-made role
-as_postgres postgres "$@" -c listen_addresses= &
+# a private, socket-only server for the init scripts: neither clients nor the
+# health check (which uses the shared socket folder) see a half-made role
+private=/var/run/postgresql
+mkdir -p "$private"
+chown postgres:postgres "$private"
+setpriv --reuid=postgres --regid=postgres --init-groups -- postgres "$@" \
+  -c listen_addresses= -c "unix_socket_directories=$private" &
 setup_pid=$!
 tries=0
-until pg_isready -q -h "$socket" -p "$port" -U "$superuser" -d postgres; do
+until pg_isready -q -h "$private" -p "$port" -U "$superuser" -d postgres; do
   tries=$((tries + 1))
   if [ "$tries" -gt 120 ] || ! kill -0 "$setup_pid" 2>/dev/null; then
     log "the server did not accept connections for the init scripts"
@@ -49,7 +53,7 @@ HAILMARY_APP_DATABASE=${HAILMARY_POSTGRES_DATABASE:-app}
 HAILMARY_APP_PASSWORD=$(cat "$secret")
 export HAILMARY_APP_USER HAILMARY_APP_DATABASE HAILMARY_APP_PASSWORD
 for file in /etc/hailmary/init/*.sql; do
-  as_postgres psql -X -q -v ON_ERROR_STOP=1 -h "$socket" -p "$port" -U "$superuser" \
+  as_postgres psql -X -q -v ON_ERROR_STOP=1 -h "$private" -p "$port" -U "$superuser" \
     -d postgres -f "$file"
 done
 unset HAILMARY_APP_PASSWORD
@@ -57,4 +61,5 @@ kill -INT "$setup_pid"
 wait "$setup_pid" || true
 
 log "starting on port $port (socket $socket)"
-exec setpriv --reuid=postgres --regid=postgres --init-groups -- postgres "$@"
+exec setpriv --reuid=postgres --regid=postgres --init-groups -- postgres "$@" \
+  -c "unix_socket_directories=$socket"

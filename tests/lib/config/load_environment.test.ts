@@ -122,6 +122,8 @@ describe("loadEnvironment", () => {
     expect(local.protected).toBe(false);
     const staging = await loadEnvironment("staging");
     expect(staging.runtime).toBe("compose");
-    expect(() => runtimeFor(staging)).toThrow(/compose runtime/);
+    const runtime = runtimeFor(staging);
+    expect(runtime.kind).toBe("compose");
+    expect(staging.compose?.project).toBe("hailmary-staging");
   });
 });

@@ -1,0 +1,80 @@
+import { isAbsolute, join } from "../path.ts";
+import type { Environment } from "../config/mod.ts";
+import { secretRefPattern } from "../config/secret_pattern.ts";
+import { projectRoot } from "../paths.ts";
+
+/** How `docker compose` is invoked for one environment. */
+export interface ComposeProject {
+  /** `--project-name`: `compose.project` of the environment file, else `hailmary-<name>`. */
+  name: string;
+  /** `--project-directory`: relative paths in every compose file resolve from here. */
+  directory: string;
+  /** `-f` files, absolute: `compose.files`, else `compose.yaml` plus the environment's override. */
+  files: string[];
+  /** `--env-file`: `environments/<name>.env` when it exists (documented by `<name>.env.example`). */
+  envFile: string | undefined;
+  /**
+   * Variables the compose files interpolate, from the environment: `HAILMARY_ENVIRONMENT`,
+   * `HAILMARY_STATE_DIR`, `HAILMARY_BACKUP_DIR` and `HAILMARY_<SERVICE>_<SETTING>` for every
+   * scalar setting, with resolved secrets in place of their references. They travel in
+   * the environment of the `docker` process, never on its command line.
+   */
+  variables: Record<string, string>;
+}
+
+/** `maxMemory` → `MAX_MEMORY`, `transportPort` → `TRANSPORT_PORT`. */
+export function variableSuffix(key: string): string {
+  return key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/[^A-Za-z0-9]+/g, "_").toUpperCase();
+}
+
+/** The compose variables of an environment (see {@link ComposeProject.variables}). */
+export function composeVariables(environment: Environment): Record<string, string> {
+  const variables: Record<string, string> = {
+    HAILMARY_ENVIRONMENT: environment.name,
+    HAILMARY_STATE_DIR: environment.stateDir,
+    HAILMARY_BACKUP_DIR: environment.backupDir,
+  };
+  for (const service of environment.services) {
+    const prefix = `HAILMARY_${variableSuffix(service.definition.name)}_`;
+    for (const [key, value] of Object.entries(service.settings)) {
+      const name = prefix + variableSuffix(key);
+      if (typeof value === "string" && secretRefPattern.test(value)) {
+        const secret = service.secrets[key];
+        if (secret !== undefined) variables[name] = secret;
+      } else if (
+        typeof value === "string" || typeof value === "number" || typeof value === "boolean"
+      ) {
+        variables[name] = String(value);
+      }
+    }
+  }
+  return variables;
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The compose project of an environment: name, files, env file and variables. */
+export function composeProject(
+  environment: Environment,
+  root: string = projectRoot,
+): ComposeProject {
+  const override = join(root, "environments", `compose.${environment.name}.yaml`);
+  const files = environment.compose?.files
+    ? environment.compose.files.map((f) => (isAbsolute(f) ? f : join(root, f)))
+    : [join(root, "compose.yaml"), ...(exists(override) ? [override] : [])];
+  const envFile = join(root, "environments", `${environment.name}.env`);
+  return {
+    name: environment.compose?.project ?? `hailmary-${environment.name}`,
+    directory: root,
+    files,
+    envFile: exists(envFile) ? envFile : undefined,
+    variables: composeVariables(environment),
+  };
+}
