@@ -10,6 +10,7 @@ import { redisTasks } from "./redis.ts";
 import { opensearchTasks } from "./opensearch.ts";
 import { ingestorTasks } from "./ingestor.ts";
 import { webTasks } from "./web.ts";
+import { configTasks } from "./config.ts";
 
 /** Names of the service folders (`services/<name>/service.ts`), without importing them. */
 export function serviceNames(dir: string = servicesDir): string[] {
@@ -41,6 +42,7 @@ export function taskRegistry(): AnyTask[] {
   tasks.push(...opensearchTasks());
   tasks.push(...ingestorTasks());
   tasks.push(...webTasks());
+  tasks.push(...configTasks());
   // keep last: adds <svc>:backups/verify/prune where a module above did not define its own
   tasks.push(...backupCatalogTasks(serviceNames(), tasks));
   const ids = new Set<string>();

@@ -55,6 +55,8 @@ export interface LoadEnvironmentOptions {
    * `status` and `health`; the services it returns can be observed, not launched).
    */
   snapshot?: boolean;
+  /** False leaves every secret unresolved (`secrets` stays empty): for checks of the files alone (config:validate). */
+  resolveSecrets?: boolean;
 }
 
 /** Picks the environment from `--env`, then `OPS_ENV`, then `local`. */
@@ -175,7 +177,7 @@ export async function loadEnvironment(
   if (problems.length) throw validationError(problems);
 
   const secretsDir = join(stateDir, "secrets");
-  for (const service of services) {
+  for (const service of options.resolveSecrets === false ? [] : services) {
     for (const [key, value] of Object.entries(service.settings)) {
       if (typeof value !== "string" || !secretRefPattern.test(value)) continue;
       const where = `${shown}:${
