@@ -11,6 +11,7 @@ import { opensearchTasks } from "./opensearch.ts";
 import { ingestorTasks } from "./ingestor.ts";
 import { webTasks } from "./web.ts";
 import { configTasks } from "./config.ts";
+import { scaleTasks } from "./scale.ts";
 
 /** Names of the service folders (`services/<name>/service.ts`), without importing them. */
 export function serviceNames(dir: string = servicesDir): string[] {
@@ -43,6 +44,7 @@ export function taskRegistry(): AnyTask[] {
   tasks.push(...ingestorTasks());
   tasks.push(...webTasks());
   tasks.push(...configTasks());
+  tasks.push(...scaleTasks(serviceNames()));
   // keep last: adds <svc>:backups/verify/prune where a module above did not define its own
   tasks.push(...backupCatalogTasks(serviceNames(), tasks));
   const ids = new Set<string>();
