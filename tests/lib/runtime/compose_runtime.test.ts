@@ -1,0 +1,306 @@
+import { describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { ComposeRuntime } from "../../../lib/runtime/compose_runtime.ts";
+import { composeCommands, containerProgram } from "../../../lib/runtime/compose_commands.ts";
+import type { ComposeProject } from "../../../lib/runtime/compose_project.ts";
+import { composeProject, composeVariables } from "../../../lib/runtime/compose_project.ts";
+import { containerFacts, serviceProcessInfo } from "../../../lib/runtime/compose_state.ts";
+import { mergeLines } from "../../../lib/runtime/merge_lines.ts";
+import { loadEnvironment } from "../../../lib/config/mod.ts";
+import { root } from "../../helpers/test_stack.ts";
+
+const project: ComposeProject = {
+  name: "hailmary-staging",
+  directory: "/srv/hailmary",
+  files: ["/srv/hailmary/compose.yaml", "/srv/hailmary/environments/compose.staging.yaml"],
+  envFile: undefined,
+  variables: {},
+};
+const base = [
+  "compose",
+  "--project-name",
+  "hailmary-staging",
+  "--project-directory",
+  "/srv/hailmary",
+  "--file",
+  "/srv/hailmary/compose.yaml",
+  "--file",
+  "/srv/hailmary/environments/compose.staging.yaml",
+];
+
+describe("compose runtime argument arrays", () => {
+  it("names project, directory, every file and the env file when there is one", () => {
+    expect(composeCommands.base(project)).toEqual(base);
+    expect(composeCommands.base({ ...project, envFile: "/srv/hailmary/environments/staging.env" }))
+      .toEqual([...base, "--env-file", "/srv/hailmary/environments/staging.env"]);
+  });
+
+  it("starts one service without its dependencies and waits for its health check", () => {
+    expect(composeCommands.up(project, "postgres", 600)).toEqual([
+      ...base,
+      "up",
+      "--detach",
+      "--wait",
+      "--wait-timeout",
+      "600",
+      "--no-deps",
+      "postgres",
+    ]);
+  });
+
+  it("stops by removing the service's containers, and lists all containers as JSON", () => {
+    expect(composeCommands.remove(project, "redis")).toEqual([
+      ...base,
+      "rm",
+      "--stop",
+      "--force",
+      "redis",
+    ]);
+    expect(composeCommands.ps(project)).toEqual([...base, "ps", "--all", "--format", "json"]);
+    expect(composeCommands.down(project)).toEqual([...base, "down", "--remove-orphans"]);
+  });
+
+  it("tails and follows logs without prefixes or colours", () => {
+    expect(composeCommands.logs(project, "opensearch", 50, true)).toEqual([
+      ...base,
+      "logs",
+      "--no-color",
+      "--no-log-prefix",
+      "--tail",
+      "50",
+      "--follow",
+      "opensearch",
+    ]);
+    expect(composeCommands.logs(project, "opensearch", 5, false)).not.toContain("--follow");
+  });
+
+  it("execs a host-path client by name, passing variables by name only and no TTY by default", () => {
+    const args = composeCommands.exec(
+      project,
+      "postgres",
+      ["/usr/lib/postgresql/15/bin/pg_dump", "-h", "/state/postgres/socket", "app"],
+      { envNames: ["PGPASSWORD", "LANG"] },
+    );
+    expect(args).toEqual([
+      ...base,
+      "exec",
+      "-T",
+      "--env",
+      "PGPASSWORD",
+      "--env",
+      "LANG",
+      "postgres",
+      "pg_dump",
+      "-h",
+      "/state/postgres/socket",
+      "app",
+    ]);
+    expect(composeCommands.exec(project, "postgres", ["psql"], { tty: true })).not.toContain("-T");
+    expect(containerProgram("redis-cli")).toBe("redis-cli");
+  });
+
+  it("scales with --scale and keeps the running replicas", () => {
+    expect(composeCommands.scale(project, "ingestor", 3, 120)).toEqual([
+      ...base,
+      "up",
+      "--detach",
+      "--wait",
+      "--wait-timeout",
+      "120",
+      "--no-deps",
+      "--no-recreate",
+      "--scale",
+      "ingestor=3",
+      "ingestor",
+    ]);
+  });
+});
+
+describe("compose project of an environment", () => {
+  it("defaults to hailmary-<name> with compose.yaml and the environment's override", async () => {
+    Deno.env.set("HAILMARY_STAGING_POSTGRES_PASSWORD", "pg-secret-for-test");
+    Deno.env.set("HAILMARY_STAGING_REDIS_PASSWORD", "redis-secret-for-test");
+    const staging = await loadEnvironment("staging");
+    const p = composeProject(staging);
+    expect(p.name).toBe("hailmary-staging");
+    expect(p.files).toEqual([
+      join(root, "compose.yaml"),
+      join(root, "environments", "compose.staging.yaml"),
+    ]);
+    const vars = composeVariables(staging);
+    expect(vars.HAILMARY_STATE_DIR).toBe(staging.stateDir);
+    expect(vars.HAILMARY_BACKUP_DIR).toBe(staging.backupDir);
+    expect(vars.HAILMARY_POSTGRES_PORT).toBe("5432");
+    expect(vars.HAILMARY_OPENSEARCH_HEAP).toBe("1g");
+    expect(vars.HAILMARY_OPENSEARCH_TRANSPORT_PORT).toBe("9300");
+    // the resolved secret, not its reference
+    expect(vars.HAILMARY_POSTGRES_PASSWORD).toBe("pg-secret-for-test");
+    expect(vars.HAILMARY_REDIS_PASSWORD).toBe("redis-secret-for-test");
+  });
+
+  it("puts a secret in the docker process environment, never on its command line", async () => {
+    // A stand-in for the docker CLI that records its argv and one variable:
+    // the only way to read exactly what the runtime spawns without a daemon.
+    const dir = await Deno.makeTempDir({ prefix: "compose-exec-" });
+    const fake = join(dir, "docker");
+    await Deno.writeTextFile(
+      fake,
+      '#!/bin/sh\nprintf "%s\\n" "$@" > "$0.args"\nprintf "%s" "$PGPASSWORD" > "$0.env"\n',
+    );
+    await Deno.chmod(fake, 0o755);
+    try {
+      Deno.env.set("HAILMARY_STAGING_POSTGRES_PASSWORD", "pg-secret-for-test");
+      Deno.env.set("HAILMARY_STAGING_REDIS_PASSWORD", "redis-secret-for-test");
+      const staging = await loadEnvironment("staging");
+      const runtime = new ComposeRuntime(staging, { docker: fake });
+      const postgres = staging.services.find((s) => s.definition.name === "postgres")!;
+      const child = runtime.exec(postgres, ["/usr/bin/psql", "-c", "select 1"], {
+        env: { PGPASSWORD: "the-password" },
+        stdout: "null",
+        stderr: "null",
+      });
+      expect((await child.status).success).toBe(true);
+      const argv = (await Deno.readTextFile(fake + ".args")).trim().split("\n");
+      expect(argv.slice(argv.indexOf("exec"))).toEqual([
+        "exec",
+        "-T",
+        "--env",
+        "PGPASSWORD",
+        "postgres",
+        "psql",
+        "-c",
+        "select 1",
+      ]);
+      expect(argv.join(" ")).not.toContain("the-password");
+      expect(argv.join(" ")).not.toContain("pg-secret-for-test");
+      expect(await Deno.readTextFile(fake + ".env")).toBe("the-password");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
+
+const ps = (entries: Record<string, unknown>[]) => entries.map((e) => JSON.stringify(e)).join("\n");
+const inspect = (entries: Record<string, unknown>[]) => JSON.stringify(entries);
+
+describe("container state", () => {
+  it("reads a running, healthy container with a published port as running, left to the probe", () => {
+    const facts = containerFacts(
+      ps([{
+        ID: "aaa",
+        Service: "postgres",
+        State: "running",
+        Health: "healthy",
+        Publishers: [{ URL: "127.0.0.1", TargetPort: 5432, PublishedPort: 5432 }],
+      }]),
+      inspect([{
+        Id: "aaa111",
+        State: {
+          Status: "running",
+          Pid: 4242,
+          StartedAt: "2026-01-02T03:04:05.123456789Z",
+          Health: { Status: "healthy" },
+        },
+        Config: { Labels: { "com.docker.compose.service": "postgres" } },
+      }]),
+    );
+    const info = serviceProcessInfo(facts, 5432);
+    expect(info).toEqual({ state: "running", pid: 4242, startedAt: "2026-01-02T03:04:05.123Z" });
+  });
+
+  it("takes health from the container where the port is not published", () => {
+    const facts = containerFacts(
+      ps([{ ID: "bbb", Service: "redis", State: "running", Health: "unhealthy", Publishers: [] }]),
+      inspect([{
+        Id: "bbb",
+        State: {
+          Status: "running",
+          Pid: 7,
+          StartedAt: "2026-01-02T03:04:05Z",
+          Health: { Status: "unhealthy", Log: [{ Output: "NOAUTH Authentication required.\n" }] },
+        },
+      }]),
+    );
+    const info = serviceProcessInfo(facts, 6379);
+    expect(info.state).toBe("running");
+    expect(info.health).toEqual({
+      healthy: false,
+      detail: "container unhealthy: NOAUTH Authentication required.",
+    });
+  });
+
+  it("calls a restart loop and a non-zero exit crashed, a clean exit or no container stopped", () => {
+    const one = (state: string, exitCode: number, health = "") =>
+      serviceProcessInfo(
+        containerFacts(
+          ps([{ ID: "c", Service: "web", State: state, ExitCode: exitCode, Health: health }]),
+          "",
+        ),
+        3000,
+      );
+    expect(one("restarting", 1)).toMatchObject({
+      state: "crashed",
+      reason: "restarting after it exited with code 1",
+    });
+    expect(one("exited", 137)).toMatchObject({
+      state: "crashed",
+      reason: "container exited with code 137",
+    });
+    expect(one("exited", 0)).toMatchObject({ state: "stopped" });
+    expect(one("running", 0, "starting").state).toBe("starting");
+    expect(serviceProcessInfo([], 3000)).toEqual({ state: "stopped", pid: null, startedAt: null });
+  });
+
+  it("counts the healthy replicas of a scaled service", () => {
+    const facts = containerFacts(
+      ps([
+        { ID: "r1", Service: "ingestor", State: "running", Health: "healthy" },
+        { ID: "r2", Service: "ingestor", State: "running", Health: "starting" },
+      ]),
+      inspect([
+        {
+          Id: "r1",
+          State: { Status: "running", Pid: 11, Health: { Status: "healthy" } },
+          Config: { Labels: { "com.docker.compose.container-number": "1" } },
+        },
+        {
+          Id: "r2",
+          State: { Status: "running", Pid: 12, Health: { Status: "starting" } },
+          Config: { Labels: { "com.docker.compose.container-number": "2" } },
+        },
+      ]),
+    );
+    const info = serviceProcessInfo(facts, 8090);
+    expect(info.replicas).toBe(2);
+    expect(info.pid).toBe(11);
+    expect(info.health).toEqual({
+      healthy: false,
+      detail: "1/2 replicas healthy; container starting",
+    });
+  });
+
+  it("reads the array form older Compose versions print", () => {
+    const facts = containerFacts(
+      JSON.stringify([{ ID: "x", Service: "redis", State: "exited", ExitCode: 0 }]),
+      "",
+    );
+    expect(facts.map((f) => [f.service, f.status])).toEqual([["redis", "exited"]]);
+  });
+});
+
+describe("log lines of two streams", () => {
+  it("keeps every line of stdout and stderr, including a last line without newline", async () => {
+    const stream = (...chunks: string[]) =>
+      new ReadableStream<Uint8Array>({
+        start(c) {
+          for (const chunk of chunks) c.enqueue(new TextEncoder().encode(chunk));
+          c.close();
+        },
+      });
+    const lines: string[] = [];
+    for await (const line of mergeLines([stream("a1\na", "2\n"), stream("b1\nb2")])) {
+      lines.push(line);
+    }
+    expect(lines.sort()).toEqual(["a1", "a2", "b1", "b2"]);
+  });
+});
