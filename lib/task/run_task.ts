@@ -77,7 +77,8 @@ export async function runTask<R = unknown>(
     force: options.force ?? false,
     ...(options.ask ? { ask: options.ask } : {}),
   });
-  if (task.dangerous && environment.protected && !options.force) {
+  // a dry run changes nothing, so it needs no --force even where the real run would
+  if (task.dangerous && environment.protected && !options.force && values["dry-run"] !== true) {
     throw new UsageError(
       `${task.id} is refused in the protected environment ${JSON.stringify(environment.name)}`,
       "add --force if you really mean it",
