@@ -99,6 +99,8 @@ export function postgresTasks(): AnyTask[] {
     service,
     action: "backup",
     permissions: "ops",
+    // reads the server and writes only the catalog: the environment snapshot is enough
+    observesOnly: true,
     options: {
       format: {
         type: "string",

@@ -110,8 +110,10 @@ async function dump(
   const progress = createProgress(ctx.output, { label: o.progressLabel ?? "postgres:backup" });
   const dumpName = o.format === "custom" ? `${o.database}.dump` : `${o.database}.dir`;
   try {
-    const toolVersion = await pgDumpVersion(ctx, access.bin("pg_dump"));
-    const owner = await databaseOwner(ctx.runtime, service, o.database);
+    const [toolVersion, owner] = await Promise.all([
+      pgDumpVersion(ctx, access.bin("pg_dump")),
+      databaseOwner(ctx.runtime, service, o.database),
+    ]);
     if (owner === undefined) {
       throw new UsageError(
         `database ${JSON.stringify(o.database)} does not exist`,
@@ -131,14 +133,15 @@ async function dump(
       const session = PsqlSession.open(ctx.runtime, service, o.database);
       try {
         await writer.recordChild(session.pid);
-        await session.query("begin isolation level repeatable read read only");
         // The counts must not slow the dump: one core, and only the CPU pg_dump leaves idle.
-        await session.query("set local max_parallel_workers_per_gather = 0");
-        const [[backendPid = ""] = []] = await session.query("select pg_backend_pid()");
-        if (ctx.runtime.kind === "native") await lowerPriority(Number(backendPid));
-        const [[snapshot = "", serverVersion = ""] = []] = await session.query(
-          "select pg_export_snapshot(), current_setting('server_version')",
+        const [[backendPid = "", snapshot = "", serverVersion = ""] = []] = await session.query(
+          `begin isolation level repeatable read read only;
+           set local max_parallel_workers_per_gather = 0;
+           select pg_backend_pid(), pg_export_snapshot(), current_setting('server_version')`,
         );
+        const niced = ctx.runtime.kind === "native"
+          ? lowerPriority(Number(backendPid))
+          : Promise.resolve();
         const client = startClient(ctx.runtime, service, [
           access.bin("pg_dump"),
           ...access.superuserArgs,
@@ -160,7 +163,7 @@ async function dump(
           : undefined;
         try {
           const [rows] = await Promise.all([
-            session.query(tableRowCountsSql),
+            niced.then(() => session.query(tableRowCountsSql)),
             o.format === "custom"
               ? writer.addStream(dumpName, client.child.stdout)
               : Promise.resolve(),

@@ -1,6 +1,7 @@
 import { join } from "../path.ts";
 import { BusyError } from "../errors.ts";
-import { isAlive, readProcStat, sleep } from "../runtime/proc.ts";
+import { isAlive, sleep } from "../runtime/proc.ts";
+import { selfStartedEpoch } from "./_self_process.ts";
 import { serviceBackupDir } from "./manifest.ts";
 
 /** What a lock file holds: who holds it and since when. */
@@ -31,10 +32,9 @@ export async function withBackupLock<T>(
 ): Promise<T> {
   const path = backupLockPath(backupDir, service);
   await Deno.mkdir(serviceBackupDir(backupDir, service), { recursive: true, mode: 0o750 });
-  const self = await readProcStat(Deno.pid);
   const mine: LockHolder = {
     pid: Deno.pid,
-    startedEpoch: self?.startedEpoch ?? Math.round(Date.now() / 1000),
+    startedEpoch: await selfStartedEpoch(),
     host: Deno.hostname(),
     task,
     startedAt: new Date().toISOString(),

@@ -1,6 +1,6 @@
 import { join, relative, sep } from "../path.ts";
 import { errorMessage, FailedError } from "../errors.ts";
-import { readProcStat } from "../runtime/proc.ts";
+import { selfStartedEpoch } from "./_self_process.ts";
 import { newBackupId, validateLabel } from "./backup_id.ts";
 import {
   type Checksum,
@@ -29,7 +29,7 @@ export interface BackupWriter {
   addStream(path: string, source: ReadableStream<Uint8Array>): Promise<BackupFileEntry>;
   /** Copies a file into `path` (relative), hashing on the way. */
   copyFile(from: string, path: string): Promise<BackupFileEntry>;
-  /** Records a process writing into the folder, so a later run can kill it if this one dies. */
+  /** Records a process just started to write into the folder, so a later run can kill it if this one dies. */
   recordChild(pid: number): Promise<void>;
 }
 
@@ -76,10 +76,9 @@ export async function writeBackup(
   const dir = join(serviceDir, `.tmp-${id}`);
   const finalDir = join(serviceDir, id);
   await Deno.mkdir(dir, { mode: 0o750 });
-  const self = await readProcStat(Deno.pid);
   const record: WriterRecord = {
     pid: Deno.pid,
-    startedEpoch: self?.startedEpoch ?? Math.round(Date.now() / 1000),
+    startedEpoch: await selfStartedEpoch(),
     host: Deno.hostname(),
     children: [],
   };
@@ -113,8 +112,8 @@ export async function writeBackup(
       );
     },
     async recordChild(pid) {
-      const stat = await readProcStat(pid);
-      record.children.push({ pid, startedEpoch: stat?.startedEpoch ?? 0 });
+      // just spawned: now is its start time, well within the 2 s liveness checks allow
+      record.children.push({ pid, startedEpoch: Math.round(Date.now() / 1000) });
       await saveRecord();
     },
   };
