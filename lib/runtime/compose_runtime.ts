@@ -121,7 +121,7 @@ export class ComposeRuntime implements Runtime {
       await runDocker(this.#cli, composeCommands.kill(this.project, name));
     }
     await dockerOutput(this.#cli, composeCommands.remove(this.project, name), `stopping ${name}`);
-    if (containers.every((c) => c.service === name)) {
+    if ((await this.containers()).length === 0) {
       // the last service is gone: remove the project's network too (volumes stay)
       await runDocker(this.#cli, composeCommands.down(this.project));
     }

@@ -1,19 +1,24 @@
 import type { Environment } from "../config/mod.ts";
 import { FailedError } from "../errors.ts";
 import type { Output } from "../output/output.ts";
+import { ensureComposeRequirements } from "./compose_requirements.ts";
 import { nativeRequirements, onPath, type RequirementResult, run } from "./requirements.ts";
 
 /**
  * Installs whatever the native runtime is missing: Debian packages with
  * apt-get (one update, one install), then the service user and OpenSearch.
- * A second run finds everything present and changes nothing.
+ * A second run finds everything present and changes nothing. For an
+ * environment on the compose runtime: Docker, Compose v2, the daemon and the
+ * service images instead (see {@link ensureComposeRequirements}).
  * @throws {FailedError} listing what to install when not root or without apt-get.
  */
 export async function ensureRequirements(
   output: Output,
   options: { environment?: Environment; quietWhenPresent?: boolean } = {},
 ): Promise<RequirementResult[]> {
-  if (options.environment && options.environment.runtime !== "native") return [];
+  if (options.environment?.runtime === "compose") {
+    return await ensureComposeRequirements(output, options.environment);
+  }
   const requirements = nativeRequirements(options);
   const missing = requirements.filter((r) => !r.present());
   if (missing.length === 0) return requirements.map((r) => ({ name: r.name, action: "present" }));

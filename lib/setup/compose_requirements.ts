@@ -1,0 +1,181 @@
+import { join } from "../path.ts";
+import type { Environment } from "../config/mod.ts";
+import { FailedError } from "../errors.ts";
+import type { Output } from "../output/output.ts";
+import { composeCommands } from "../runtime/compose_commands.ts";
+import { composeProject } from "../runtime/compose_project.ts";
+import { type DockerCli, lastLines, runDocker } from "../runtime/docker_cli.ts";
+import { onPath, type RequirementResult, run } from "./requirements.ts";
+
+/** The Compose v2 release `./ops setup` builds when the plugin is missing and Go is present. */
+export const composeVersion = "v2.28.1";
+
+interface BuildSpec {
+  context?: string;
+  dockerfile?: string;
+  args?: Record<string, string | null>;
+}
+
+function succeeds(program: string, args: string[], env?: Record<string, string>): boolean {
+  try {
+    return new Deno.Command(program, {
+      args,
+      stdout: "null",
+      stderr: "null",
+      ...(env ? { env } : {}),
+    }).outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
+async function installComposePlugin(output: Output): Promise<void> {
+  if (!onPath("go")) {
+    throw new FailedError("Docker Compose v2 (the `docker compose` plugin) is missing", {
+      hint:
+        "install Docker's docker-compose-plugin package, or install Go and run ./ops setup again (it builds Compose with go install)",
+    });
+  }
+  const home = Deno.env.get("HOME") ?? "/root";
+  output.info(`building Docker Compose ${composeVersion} with go install (a few minutes)`);
+  await run(["go", "install", `github.com/docker/compose/v2/cmd@${composeVersion}`], {
+    PATH: Deno.env.get("PATH") ?? "/usr/local/go/bin:/usr/bin:/bin",
+    HOME: home,
+    GOFLAGS: "-p=1",
+  });
+  const gopath = Deno.env.get("GOPATH") ?? join(home, "go");
+  const plugins = join(home, ".docker", "cli-plugins");
+  await Deno.mkdir(plugins, { recursive: true });
+  await Deno.copyFile(join(gopath, "bin", "cmd"), join(plugins, "docker-compose"));
+  await Deno.chmod(join(plugins, "docker-compose"), 0o755);
+}
+
+/** Builds a Debian root file system with debootstrap and imports it as `image` (for hosts that reach no registry). */
+async function importDebianBase(image: string, output: Output): Promise<void> {
+  const suite = /bookworm|bullseye|trixie/.exec(image)?.[0];
+  if (!suite || !onPath("debootstrap")) {
+    throw new FailedError(`the base image ${image} can be neither pulled nor built here`, {
+      hint: suite
+        ? "install debootstrap (apt-get install debootstrap) and run ./ops setup again"
+        : "pull or build it yourself, or set HAILMARY_BASE_IMAGE in environments/<env>.env",
+    });
+  }
+  const dir = await Deno.makeTempDir({ prefix: "hailmary-rootfs-" });
+  try {
+    output.info(`building ${image} from Debian ${suite} with debootstrap (no registry reachable)`);
+    await run([
+      "debootstrap",
+      "--variant=minbase",
+      suite,
+      dir,
+      Deno.env.get("HAILMARY_DEBIAN_MIRROR") ?? "http://deb.debian.org/debian",
+    ], { PATH: Deno.env.get("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin" });
+    const tar = new Deno.Command("tar", { args: ["-C", dir, "-c", "."], stdout: "piped" }).spawn();
+    const load = new Deno.Command("docker", {
+      args: ["import", "-", image],
+      stdin: "piped",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    await tar.stdout.pipeTo(load.stdin);
+    const [tarStatus, loaded] = await Promise.all([tar.status, load.output()]);
+    if (!tarStatus.success || !loaded.success) {
+      throw new FailedError(
+        `importing ${image} failed: ${new TextDecoder().decode(loaded.stderr).trim()}`,
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/**
+ * What the compose runtime needs, installed when missing: the Docker CLI
+ * (docker.io), the Compose v2 plugin (built with `go install` when Go is
+ * present), a running daemon (checked: setup cannot start it), and the images
+ * of the environment's services, built from their Dockerfiles (the base image
+ * pulled, or made with debootstrap where no registry is reachable).
+ * @throws {FailedError} naming what is missing and how to get it.
+ */
+export async function ensureComposeRequirements(
+  output: Output,
+  environment: Environment,
+): Promise<RequirementResult[]> {
+  const results: RequirementResult[] = [];
+  const env = { ...Deno.env.toObject(), DEBIAN_FRONTEND: "noninteractive" };
+
+  if (!onPath("docker")) {
+    if (Deno.uid() !== 0 || !onPath("apt-get")) {
+      throw new FailedError("the Docker CLI is missing", {
+        hint: "install Docker Engine (Debian: apt-get install docker.io) and run ./ops setup again",
+      });
+    }
+    output.info("installing Debian packages: docker.io");
+    await run(["apt-get", "update", "-q"], env);
+    await run(["apt-get", "install", "-y", "-q", "--no-install-recommends", "docker.io"], env);
+    results.push({ name: "Docker Engine (docker.io)", action: "installed" });
+  } else results.push({ name: "Docker Engine (docker.io)", action: "present" });
+
+  if (!succeeds("docker", ["compose", "version"])) {
+    await installComposePlugin(output);
+    if (!succeeds("docker", ["compose", "version"])) {
+      throw new FailedError("Docker Compose v2 is still missing after its install step");
+    }
+    results.push({ name: "Docker Compose v2 plugin", action: "installed" });
+  } else results.push({ name: "Docker Compose v2 plugin", action: "present" });
+
+  if (!succeeds("docker", ["info"])) {
+    throw new FailedError("the Docker daemon is not reachable", {
+      hint:
+        "start it (systemctl start docker; without systemd: dockerd &), check DOCKER_HOST, then run ./ops setup again",
+    });
+  }
+  results.push({ name: "Docker daemon", action: "present" });
+
+  const project = composeProject(environment);
+  const cli: DockerCli = { program: "docker", env: { ...env, ...project.variables } };
+  const config = await runDocker(cli, composeCommands.config(project));
+  if (config.code !== 0) {
+    throw new FailedError(`the compose files do not render: ${lastLines(config.stderr, 4)}`, {
+      hint: "run ./ops config:validate",
+    });
+  }
+  const model = JSON.parse(config.stdout) as {
+    services?: Record<string, { image?: string; build?: BuildSpec }>;
+  };
+  const wanted = new Set(environment.services.map((s) => s.definition.name));
+  for (const [name, service] of Object.entries(model.services ?? {})) {
+    if (!wanted.has(name) || !service.image) continue;
+    const label = `image ${service.image} (${name})`;
+    if (succeeds("docker", ["image", "inspect", service.image])) {
+      results.push({ name: label, action: "present" });
+      continue;
+    }
+    if (!service.build?.context) {
+      throw new FailedError(`the image ${service.image} of ${name} is missing and has no build`, {
+        hint: `docker pull ${service.image}`,
+      });
+    }
+    const args = Object.entries(service.build.args ?? {}).filter(([, v]) => v !== null && v !== "");
+    const base = service.build.args?.BASE_IMAGE;
+    if (base && !succeeds("docker", ["image", "inspect", base])) {
+      output.info(`pulling the base image ${base}`);
+      if (!succeeds("docker", ["pull", "-q", base])) await importDebianBase(base, output);
+    }
+    output.info(`building ${service.image} for ${name}`);
+    await run([
+      "docker",
+      "build",
+      "--network",
+      "host",
+      "--tag",
+      service.image,
+      "--file",
+      join(service.build.context, service.build.dockerfile ?? "Dockerfile"),
+      ...args.flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
+      service.build.context,
+    ], env);
+    results.push({ name: label, action: "installed" });
+  }
+  return results;
+}
