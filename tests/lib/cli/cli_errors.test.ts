@@ -31,10 +31,16 @@ describe("command line input errors", () => {
     expect(run.stderr).toContain("did you mean 'production'?");
   });
 
-  it("explains that compose environments are not available yet", async () => {
-    const run = await ops("staging", ["status"], { env: { HAILMARY_STAGING_POSTGRES_PASSWORD: "x1234", HAILMARY_STAGING_REDIS_PASSWORD: "y1234" } });
+  it("names the missing Docker CLI for a compose environment and exits 2", async () => {
+    const run = await ops("staging", ["status"], {
+      env: {
+        HAILMARY_STAGING_POSTGRES_PASSWORD: "x1234",
+        HAILMARY_STAGING_REDIS_PASSWORD: "y1234",
+        OPS_DOCKER: "/nonexistent/docker",
+      },
+    });
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain("uses the compose runtime");
+    expect(run.stderr).toContain("the compose runtime drives the Docker CLI");
   });
 
   it("prints help for a task with its options", async () => {

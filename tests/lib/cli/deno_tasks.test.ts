@@ -30,10 +30,11 @@ describe("deno.json tasks", () => {
     }
   });
 
-  it("keeps status and health read-only: no write outside the snapshot folder, no programs but ps and ss", () => {
+  it("keeps status and health read-only: no write outside the snapshot folder, no programs but ps, ss and docker", () => {
     const observe = config.permissions.observe as { write?: string[]; run?: string[] };
     expect(observe.write).toEqual([".ops/snapshots"]);
-    expect(observe.run).toEqual(["ps", "ss"]);
+    // docker: the compose runtime reads container state with `docker compose ps` and `docker inspect`
+    expect(observe.run).toEqual(["ps", "ss", "docker"]);
     expect(config.tasks.health!.command).toContain("-P=observe");
     expect(config.tasks.status!.command).toContain("-P=observe");
   });
