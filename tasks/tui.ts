@@ -33,6 +33,9 @@ export function tuiTasks(): AnyTask[] {
       // lazily: the registry imports this module, and Ink/React load only for the dashboard.
       // The dashboard's specifier is a variable on purpose: Deno resolves the npm packages of
       // every literal dynamic import at start-up, which would slow `status` and `health`.
+      // React's development build records every component render for profiling tools and
+      // costs the dashboard several times the CPU per frame: use the production build
+      if (Deno.env.get("NODE_ENV") === undefined) Deno.env.set("NODE_ENV", "production");
       const { taskRegistry } = await import("./registry.ts");
       const dashboard = new URL("../tui/main.tsx", import.meta.url).href;
       const { runDashboard } = await import(dashboard) as typeof import("../tui/main.tsx");

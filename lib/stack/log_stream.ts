@@ -101,7 +101,7 @@ export class RuntimeLogStream implements LogStream {
   }
 
   #push(service: string, text: string): void {
-    this.#lines.push({ seq: ++this.#seq, service, text: redactor.redact(text) });
+    this.#lines.push({ seq: ++this.#seq, service, text: printable(redactor.redact(text)) });
     // Trim in chunks so a busy log does not copy the buffer on every line.
     if (this.#lines.length > this.#capacity * 1.25) {
       const excess = this.#lines.length - this.#capacity;
@@ -128,6 +128,16 @@ export class RuntimeLogStream implements LogStream {
     };
     for (const listener of this.#listeners) listener();
   }
+}
+
+/** A log line safe to draw in a terminal: colour escapes and control characters removed, tabs expanded. */
+function printable(text: string): string {
+  return text
+    // deno-lint-ignore no-control-regex
+    .replace(/\x1b\[[0-9;?]*[ -\/]*[@-~]/g, "")
+    .replace(/\t/g, "    ")
+    // deno-lint-ignore no-control-regex
+    .replace(/[\x00-\x08\x0b-\x1f\x7f]/g, "");
 }
 
 const months: Record<string, number> = {

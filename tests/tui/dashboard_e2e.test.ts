@@ -116,7 +116,7 @@ describe("the dashboard in a terminal", () => {
     expect(text).toMatch(/✓ exit 0 redis:stop/);
     expect(row(text, "postgres")).toMatch(/running\s+healthy/);
     for (const d of dependents) {
-      expect(row(text, d)).toMatch(/⚠ needs .*redis/);
+      expect(row(text, d)).toMatch(/needs .*redis/);
     }
 
     // 3. start it again
@@ -129,7 +129,7 @@ describe("the dashboard in a terminal", () => {
     text = await waitFor(
       "merged logs",
       (t) =>
-        t.includes("logs: all services merged") && /redis\s+│/.test(t) && /postgres\s+│/.test(t),
+        t.includes("logs: all services merged") && /redis\s+\|/.test(t) && /postgres\s+\|/.test(t),
     );
     await keys("/");
     await keys("-l", "ready to accept");
@@ -138,11 +138,11 @@ describe("the dashboard in a terminal", () => {
       "the filtered logs",
       (t) => /filter \/ready to accept\/: \d+ of \d+/.test(t),
     );
-    const logLines = text.split("\n").filter((l) => / │ /.test(l));
+    const logLines = text.split("\n").filter((l) => / \| /.test(l));
     expect(logLines.length).toBeGreaterThan(0);
     for (const line of logLines) expect(line.toLowerCase()).toContain("ready to accept");
-    expect(logLines.some((l) => /^redis\s+│/.test(l))).toBe(true);
-    expect(logLines.some((l) => /^postgres\s+│/.test(l))).toBe(true);
+    expect(logLines.some((l) => /^redis\s+\|/.test(l))).toBe(true);
+    expect(logLines.some((l) => /^postgres\s+\|/.test(l))).toBe(true);
 
     // 5. quit: the shell is back, the screen as it was, the terminal sane
     await keys("q");

@@ -39,7 +39,7 @@ async function press(r: SizedRender, ...inputs: string[]) {
   }
 }
 
-const logLinesOf = (frame: string) => frame.split("\n").filter((l) => l.includes(" │ "));
+const logLinesOf = (frame: string) => frame.split("\n").filter((l) => l.includes(" | "));
 
 describe("logs view", () => {
   it("merges all services with a prefix, filters by regex and clears the filter with Esc", async () => {
@@ -49,7 +49,7 @@ describe("logs view", () => {
     await until(() => r.lastFrame().includes("logs: all services merged"), r.lastFrame);
     expect(model.logRequests.at(-1)).toEqual(["postgres", "redis", "web"]);
     expect(logLinesOf(r.lastFrame())).toHaveLength(6);
-    expect(r.lastFrame()).toMatch(/redis\s+│ 1:M 01 Jan 2026 00:00:02\.000 \* Ready/);
+    expect(r.lastFrame()).toMatch(/redis\s+\| 1:M 01 Jan 2026 00:00:02\.000 \* Ready/);
     await press(r, "/", "e", "r", "r", "o", "r");
     expect(r.lastFrame()).toContain("/error");
     await press(r, keys.enter);

@@ -1,5 +1,7 @@
 import { Text } from "ink";
+import { memo } from "react";
 import type { StackSnapshot } from "../../lib/stack/mod.ts";
+import { styled } from "../ansi.ts";
 import { formatClock } from "../format_figures.ts";
 import type { View } from "../keymap.ts";
 
@@ -16,27 +18,18 @@ const tabs: { view: View; label: string }[] = [
   { view: "logs", label: "3 logs" },
 ];
 
-/** Environment, a health summary, the last refresh and the view tabs. */
-export function HeaderBar({ snapshot, view, readOnly }: HeaderBarProps) {
+/** Environment, a health summary, the last refresh and the view tabs (one styled line). */
+export const HeaderBar = memo(function HeaderBar({ snapshot, view, readOnly }: HeaderBarProps) {
   const healthy = snapshot.services.filter((s) => s.lifecycle === "healthy").length;
   const total = snapshot.services.length;
-  const allHealthy = healthy === total;
-  return (
-    <Text wrap="truncate-end">
-      <Text bold>HailMary Ops</Text>
-      {`  env ${snapshot.environment} (${snapshot.runtime})  `}
-      <Text color={allHealthy ? "green" : "yellow"}>{`${healthy}/${total} healthy`}</Text>
-      <Text color="gray">{`  refreshed ${formatClock(snapshot.updatedAt)}  `}</Text>
-      {readOnly ? <Text color="magenta" bold>{`READ-ONLY  `}</Text> : null}
-      {snapshot.error ? <Text color="red">{`status failed: ${snapshot.error}  `}</Text> : null}
-      {tabs.map((t) => (
-        <Text
-          key={t.view}
-          {...(t.view === view ? { inverse: true, bold: true } : { color: "gray" })}
-        >
-          {` ${t.label} `}
-        </Text>
-      ))}
-    </Text>
-  );
-}
+  const line = styled("HailMary Ops", { bold: true }) +
+    `  env ${snapshot.environment} (${snapshot.runtime})  ` +
+    styled(`${healthy}/${total} healthy`, { color: healthy === total ? "green" : "yellow" }) +
+    styled(`  refreshed ${formatClock(snapshot.updatedAt)}  `, { color: "gray" }) +
+    (readOnly ? styled("READ-ONLY  ", { color: "magenta", bold: true }) : "") +
+    (snapshot.error ? styled(`status failed: ${snapshot.error}  `, { color: "red" }) : "") +
+    tabs.map((t) =>
+      styled(` ${t.label} `, t.view === view ? { inverse: true, bold: true } : { color: "gray" })
+    ).join("");
+  return <Text wrap="truncate-end">{line}</Text>;
+});

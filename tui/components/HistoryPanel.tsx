@@ -1,5 +1,7 @@
-import { Box, Text } from "ink";
+import { Text } from "ink";
+import { memo } from "react";
 import type { ActionRecord } from "../../lib/stack/mod.ts";
+import { styled } from "../ansi.ts";
 import { formatClock } from "../format_figures.ts";
 
 /** Props of {@link HistoryPanel}. */
@@ -11,25 +13,25 @@ export interface HistoryPanelProps {
 }
 
 /** The last actions with their exit status (newest last), as also appended to the audit log. */
-export function HistoryPanel({ history, height, auditLog }: HistoryPanelProps) {
-  if (height < 2) return null;
-  const shown = history.slice(-(height - 1));
-  return (
-    <Box flexDirection="column">
-      <Text color="gray" wrap="truncate-end">
-        {`history (${history.length})${auditLog ? ` · audit log ${auditLog}` : ""}`}
-      </Text>
-      {shown.length === 0 ? <Text color="gray">no action yet</Text> : null}
-      {shown.map((r) => (
-        <Text key={r.id} wrap="truncate-end">
-          <Text color="gray">{formatClock(r.finishedAt)}</Text> {r.exitCode === 0
-            ? <Text color="green">{`✓ exit ${r.exitCode} `}</Text>
-            : <Text color="red">{`✗ exit ${r.exitCode} `}</Text>}
-          <Text bold>{r.taskId}</Text>
-          <Text color="gray">{` ${(r.durationMs / 1000).toFixed(1)}s  `}</Text>
-          {r.message}
-        </Text>
-      ))}
-    </Box>
-  );
-}
+export const HistoryPanel = memo(
+  function HistoryPanel({ history, height, auditLog }: HistoryPanelProps) {
+    if (height < 2) return null;
+    const shown = history.slice(-(height - 1));
+    const lines = [
+      styled(`history (${history.length})${auditLog ? ` · audit log ${auditLog}` : ""}`, {
+        color: "gray",
+      }),
+      ...(shown.length === 0 ? [styled("no action yet", { color: "gray" })] : []),
+      ...shown.map((r) =>
+        `${styled(formatClock(r.finishedAt), { color: "gray" })} ` +
+        (r.exitCode === 0
+          ? styled(`✓ exit ${r.exitCode} `, { color: "green" })
+          : styled(`✗ exit ${r.exitCode} `, { color: "red" })) +
+        styled(r.taskId, { bold: true }) +
+        styled(` ${(r.durationMs / 1000).toFixed(1)}s  `, { color: "gray" }) +
+        r.message.split("\n")[0]
+      ),
+    ];
+    return <Text wrap="truncate-end">{lines.join("\n")}</Text>;
+  },
+);

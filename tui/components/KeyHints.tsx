@@ -1,4 +1,6 @@
 import { Text } from "ink";
+import { memo } from "react";
+import { styled } from "../ansi.ts";
 import { bindingsFor, type KeyBinding, type View } from "../keymap.ts";
 
 /** Props of {@link KeyHints}. */
@@ -11,17 +13,13 @@ export interface KeyHintsProps {
 const shown = new Set(["logs", "logs-all", "menu", "palette", "help", "quit", "sort", "next-view"]);
 
 /** The footer: the main keys of the current view, generated from the key map. */
-export function KeyHints({ keymap, view, readOnly }: KeyHintsProps) {
+export const KeyHints = memo(function KeyHints({ keymap, view, readOnly }: KeyHintsProps) {
   const bindings = bindingsFor(keymap, view, readOnly).filter((b) => shown.has(b.command));
-  return (
-    <Text wrap="truncate-end" color="gray">
-      {"↑↓ select  "}
-      {bindings.map((b) => (
-        <Text key={b.command + (b.action ?? "")}>
-          <Text color="cyan" bold>{b.keys[0]}</Text>
-          {` ${b.action ?? b.command.replace("-", " ")}  `}
-        </Text>
-      ))}
-    </Text>
-  );
-}
+  const line = styled("↑↓", { color: "cyan", bold: true }) +
+    styled(" select  ", { color: "gray" }) +
+    bindings.map((b) =>
+      styled(b.keys[0]!, { color: "cyan", bold: true }) +
+      styled(` ${b.action ?? b.command.replace("-", " ")}  `, { color: "gray" })
+    ).join("");
+  return <Text wrap="truncate-end">{line}</Text>;
+});

@@ -2,6 +2,8 @@ import { Box, Text } from "ink";
 import type { LogSnapshot } from "../../lib/stack/mod.ts";
 import { highlightSegments, type LogFilter } from "../log_filter.ts";
 import { type LogPosition, logWindow } from "../log_window.ts";
+import { styled } from "../ansi.ts";
+import { fit } from "../format_figures.ts";
 import { serviceColor } from "../theme.ts";
 
 /** Props of {@link LogsView}. */
@@ -68,22 +70,22 @@ export function LogsView(props: LogsViewProps) {
                 : "no log lines yet"}
             </Text>
           )
-          : window.visible.map((line) => (
-            <Text key={line.seq} wrap={wrap ? "wrap" : "truncate-end"}>
-              {merged
-                ? (
-                  <Text color={serviceColor(line.service)}>
-                    {`${line.service.padEnd(nameWidth)} │ `}
-                  </Text>
-                )
-                : null}
-              {highlightSegments(filter, line.text).map((seg, i) =>
-                seg.match
-                  ? <Text key={i} backgroundColor="yellow" color="black">{seg.text}</Text>
-                  : <Text key={i}>{seg.text}</Text>
-              )}
+          : (
+            <Text wrap={wrap ? "wrap" : "truncate-end"}>
+              {window.visible.map((line) => {
+                // one styled string for all lines: cut before styling so no escape is split
+                const text = wrap ? line.text : fit(line.text, width - prefixWidth);
+                const prefix = merged
+                  ? styled(`${line.service.padEnd(nameWidth)} | `, {
+                    color: serviceColor(line.service),
+                  })
+                  : "";
+                return prefix + highlightSegments(filter, text).map((seg) =>
+                  seg.match ? styled(seg.text, { background: "yellow", color: "black" }) : seg.text
+                ).join("");
+              }).join("\n")}
             </Text>
-          ))}
+          )}
       </Box>
       {props.filterDraft !== null
         ? (

@@ -78,8 +78,8 @@ describe("ServiceTable", () => {
         now={now}
       />,
     ).lastFrame() ?? "";
-    expect(rowOf(frame, "web")).toContain("⚠ needs redis: 502");
-    expect(rowOf(frame, "redis")).toContain("⟳ start 3s: starting redis...");
+    expect(rowOf(frame, "web")).toContain("needs redis: 502");
+    expect(rowOf(frame, "redis")).toContain("running start 3s: starting redis...");
   });
 
   it("drops the least important columns first on a narrow terminal", () => {
