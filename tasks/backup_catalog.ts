@@ -125,6 +125,75 @@ function renderPrune(result: PruneResult, output: Output): void {
   }
 }
 
+/**
+ * A retention task for one catalog folder (a service, or `sets`):
+ * `--keep-last/--keep-daily/--keep-weekly`, `--dry-run`, confirmation before
+ * removing, under the folder's lock.
+ */
+export function retentionPruneTask(spec: {
+  id: string;
+  summary: string;
+  service?: string;
+  folder: string;
+  noun: string;
+}): AnyTask {
+  return defineTask({
+    id: spec.id,
+    summary: spec.summary,
+    ...(spec.service ? { service: spec.service } : {}),
+    action: "prune",
+    permissions: "ops",
+    dangerous: true,
+    options: {
+      "keep-last": {
+        type: "number",
+        description: "keep the N newest",
+        min: 0,
+        integer: true,
+        placeholder: "N",
+      },
+      "keep-daily": {
+        type: "number",
+        description: "keep the newest of each of the last N days that have one",
+        min: 0,
+        integer: true,
+        placeholder: "N",
+      },
+      "keep-weekly": {
+        type: "number",
+        description: "keep the newest of each of the last N weeks that have one",
+        min: 0,
+        integer: true,
+        placeholder: "N",
+      },
+      "dry-run": {
+        type: "boolean",
+        description: "only list what would be removed",
+        default: false,
+      },
+    },
+    run: async (ctx, { options }) => {
+      if (spec.service) ctx.service(spec.service);
+      const policy = {
+        ...(options["keep-last"] !== undefined ? { keepLast: options["keep-last"] } : {}),
+        ...(options["keep-daily"] !== undefined ? { keepDaily: options["keep-daily"] } : {}),
+        ...(options["keep-weekly"] !== undefined ? { keepWeekly: options["keep-weekly"] } : {}),
+      };
+      const { backupDir } = ctx.environment;
+      const plan = await pruneBackups(backupDir, spec.folder, policy, { dryRun: true });
+      if (options["dry-run"] || plan.remove.length === 0) return plan;
+      await ctx.confirm(`remove ${plan.remove.length} ${spec.noun}`);
+      return await withBackupLock(
+        backupDir,
+        spec.folder,
+        spec.id,
+        () => pruneBackups(backupDir, spec.folder, policy, { dryRun: false }),
+      );
+    },
+    render: renderPrune,
+  });
+}
+
 /** `<svc>:backups`, `<svc>:verify ID` and `<svc>:prune` for one service with backups. */
 export function catalogTasks(service: string): AnyTask[] {
   const backups = defineTask({
@@ -151,60 +220,12 @@ export function catalogTasks(service: string): AnyTask[] {
     render: renderVerify,
     exitCode: (report) => (report.ok ? 0 : 1),
   });
-  const prune = defineTask({
+  const prune = retentionPruneTask({
     id: `${service}:prune`,
     summary: `Remove old ${service} backups by retention (never the newest)`,
     service,
-    action: "prune",
-    permissions: "ops",
-    dangerous: true,
-    options: {
-      "keep-last": {
-        type: "number",
-        description: "keep the N newest backups",
-        min: 0,
-        integer: true,
-        placeholder: "N",
-      },
-      "keep-daily": {
-        type: "number",
-        description: "keep the newest backup of each of the last N days that have one",
-        min: 0,
-        integer: true,
-        placeholder: "N",
-      },
-      "keep-weekly": {
-        type: "number",
-        description: "keep the newest backup of each of the last N weeks that have one",
-        min: 0,
-        integer: true,
-        placeholder: "N",
-      },
-      "dry-run": {
-        type: "boolean",
-        description: "only list what would be removed",
-        default: false,
-      },
-    },
-    run: async (ctx, { options }) => {
-      ctx.service(service);
-      const policy = {
-        ...(options["keep-last"] !== undefined ? { keepLast: options["keep-last"] } : {}),
-        ...(options["keep-daily"] !== undefined ? { keepDaily: options["keep-daily"] } : {}),
-        ...(options["keep-weekly"] !== undefined ? { keepWeekly: options["keep-weekly"] } : {}),
-      };
-      const { backupDir } = ctx.environment;
-      const plan = await pruneBackups(backupDir, service, policy, { dryRun: true });
-      if (options["dry-run"] || plan.remove.length === 0) return plan;
-      await ctx.confirm(`remove ${plan.remove.length} ${service} backup(s)`);
-      return await withBackupLock(
-        backupDir,
-        service,
-        `${service}:prune`,
-        () => pruneBackups(backupDir, service, policy, { dryRun: false }),
-      );
-    },
-    render: renderPrune,
+    folder: service,
+    noun: `${service} backup(s)`,
   });
   return [backups, verify, prune];
 }

@@ -3,6 +3,7 @@ import { formatBytes } from "../lib/output/format_bytes.ts";
 import type { Output } from "../lib/output/output.ts";
 import { renderTable } from "../lib/output/table.ts";
 import { type AnyTask, defineTask } from "../lib/task/define_task.ts";
+import { retentionPruneTask } from "./backup_catalog.ts";
 import {
   backupSet,
   type BackupSetRestoreResult,
@@ -66,7 +67,7 @@ function renderSetList(list: { sets: BackupSetListItem[] }, output: Output): voi
   ));
 }
 
-/** The stack backup-set tasks: `backup`, `restore SET`, `backup-sets`. */
+/** The stack backup-set tasks: `backup`, `restore SET`, `backup-sets`, `prune-sets`. */
 export function backupSetTasks(): AnyTask[] {
   const backup = defineTask({
     id: "backup",
@@ -122,5 +123,11 @@ export function backupSetTasks(): AnyTask[] {
     }),
     render: renderSetList,
   });
-  return [backup, restore, list];
+  const prune = retentionPruneTask({
+    id: "prune-sets",
+    summary: "Remove old backup sets by retention (their parts become ordinary backups again)",
+    folder: setsFolder,
+    noun: "backup set(s)",
+  });
+  return [backup, restore, list, prune];
 }
