@@ -133,15 +133,14 @@ async function dump(
       const session = PsqlSession.open(ctx.runtime, service, o.database);
       try {
         await writer.recordChild(session.pid);
-        // The counts must not slow the dump: one core, and only the CPU pg_dump leaves idle.
-        const [[backendPid = "", snapshot = "", serverVersion = ""] = []] = await session.query(
+        // The counts take one core (no parallel workers), so pg_dump and its server
+        // process keep theirs. (A lower CPU priority was tried: on a busy machine the
+        // counts then starve and the backup waits for them.)
+        const [[snapshot = "", serverVersion = ""] = []] = await session.query(
           `begin isolation level repeatable read read only;
            set local max_parallel_workers_per_gather = 0;
-           select pg_backend_pid(), pg_export_snapshot(), current_setting('server_version')`,
+           select pg_export_snapshot(), current_setting('server_version')`,
         );
-        const niced = ctx.runtime.kind === "native"
-          ? lowerPriority(Number(backendPid))
-          : Promise.resolve();
         const client = startClient(ctx.runtime, service, [
           access.bin("pg_dump"),
           ...access.superuserArgs,
@@ -163,7 +162,7 @@ async function dump(
           : undefined;
         try {
           const [rows] = await Promise.all([
-            niced.then(() => session.query(tableRowCountsSql)),
+            session.query(tableRowCountsSql),
             o.format === "custom"
               ? writer.addStream(dumpName, client.child.stdout)
               : Promise.resolve(),
@@ -237,20 +236,6 @@ async function pgDumpVersion(ctx: TaskContext, program: string): Promise<string>
   });
   const { stdout } = await child.output();
   return new TextDecoder().decode(stdout).trim();
-}
-
-/** Gives a local process the lowest CPU priority; best effort (renice may be missing or refused). */
-async function lowerPriority(pid: number): Promise<void> {
-  if (!Number.isInteger(pid) || pid <= 0) return;
-  try {
-    await new Deno.Command("renice", {
-      args: ["-n", "19", "-p", String(pid)],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-  } catch {
-    // not available: the counts run at normal priority
-  }
 }
 
 async function dirSize(dir: string): Promise<number> {
