@@ -15,9 +15,9 @@ export interface ComposeProject {
   envFile: string | undefined;
   /**
    * Variables the compose files interpolate, from the environment: `HAILMARY_ENVIRONMENT`,
-   * `HAILMARY_STATE_DIR`, `HAILMARY_BACKUP_DIR` and `HAILMARY_<SERVICE>_<SETTING>` for every
-   * scalar setting, with resolved secrets in place of their references. They travel in
-   * the environment of the `docker` process, never on its command line.
+   * `HAILMARY_STATE_DIR`, `HAILMARY_BACKUP_DIR`, `HAILMARY_SECRETS_DIR` and
+   * `HAILMARY_<SERVICE>_<SETTING>` for every scalar setting that is not a secret.
+   * They travel in the environment of the `docker` process, never on its command line.
    */
   variables: Record<string, string>;
 }
@@ -27,28 +27,48 @@ export function variableSuffix(key: string): string {
   return key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/[^A-Za-z0-9]+/g, "_").toUpperCase();
 }
 
+/** Where the compose runtime writes the secret files Docker mounts at `/run/secrets/<name>`. */
+export function composeSecretsDir(environment: Environment): string {
+  return join(environment.stateDir, "secrets", "compose");
+}
+
 /** The compose variables of an environment (see {@link ComposeProject.variables}). */
 export function composeVariables(environment: Environment): Record<string, string> {
   const variables: Record<string, string> = {
     HAILMARY_ENVIRONMENT: environment.name,
     HAILMARY_STATE_DIR: environment.stateDir,
     HAILMARY_BACKUP_DIR: environment.backupDir,
+    HAILMARY_SECRETS_DIR: composeSecretsDir(environment),
   };
   for (const service of environment.services) {
     const prefix = `HAILMARY_${variableSuffix(service.definition.name)}_`;
     for (const [key, value] of Object.entries(service.settings)) {
-      const name = prefix + variableSuffix(key);
-      if (typeof value === "string" && secretRefPattern.test(value)) {
-        const secret = service.secrets[key];
-        if (secret !== undefined) variables[name] = secret;
-      } else if (
-        typeof value === "string" || typeof value === "number" || typeof value === "boolean"
-      ) {
-        variables[name] = String(value);
+      if (typeof value === "string" && secretRefPattern.test(value)) continue;
+      if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
+        variables[prefix + variableSuffix(key)] = String(value);
       }
     }
   }
   return variables;
+}
+
+/**
+ * The Docker secrets of an environment: file name (`<service>_<setting>`, e.g.
+ * `postgres_password`) → resolved value, for every resolved secret setting.
+ */
+export function composeSecretFiles(environment: Environment): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const service of environment.services) {
+    for (const [key, value] of Object.entries(service.settings)) {
+      const secret = service.secrets[key];
+      if (typeof value !== "string" || !secretRefPattern.test(value) || secret === undefined) {
+        continue;
+      }
+      files[`${variableSuffix(service.definition.name)}_${variableSuffix(key)}`.toLowerCase()] =
+        secret;
+    }
+  }
+  return files;
 }
 
 function exists(path: string): boolean {

@@ -1,8 +1,14 @@
+import { join } from "../path.ts";
 import type { ConfiguredService, Environment } from "../config/mod.ts";
 import { FailedError, UsageError } from "../errors.ts";
 import { serviceProbe } from "../service/service_probe.ts";
 import { composeCommands } from "./compose_commands.ts";
-import { type ComposeProject, composeProject } from "./compose_project.ts";
+import {
+  type ComposeProject,
+  composeProject,
+  composeSecretFiles,
+  composeSecretsDir,
+} from "./compose_project.ts";
 import { type ContainerFacts, containerFacts, serviceProcessInfo } from "./compose_state.ts";
 import { type DockerCli, dockerMissing, dockerOutput, lastLines, runDocker } from "./docker_cli.ts";
 import { mergeLines } from "./merge_lines.ts";
@@ -31,9 +37,9 @@ export interface ComposeRuntimeOptions {
  * Runs services as containers through the `docker compose` CLI (argument
  * arrays only): `up --wait` per service, `rm --stop` to stop, `ps` + `inspect`
  * for state, `logs`, and `exec -T` for client programs, which stream stdin and
- * stdout like local processes. The environment's settings and resolved secrets
- * reach the compose files as variables of the docker process (never argv), the
- * secrets as Docker secrets inside the containers.
+ * stdout like local processes. The environment's settings reach the compose
+ * files as variables of the docker process (never argv); resolved secrets as
+ * files (0600) that Docker mounts as secrets in the containers.
  */
 export class ComposeRuntime implements Runtime {
   readonly kind = "compose" as const;
@@ -224,9 +230,29 @@ export class ComposeRuntime implements Runtime {
   }
 
   /**
+   * Writes each resolved secret to its file (folder 0700, files 0600, replaced
+   * atomically) for Docker to mount at `/run/secrets/<name>`: file-backed
+   * secrets work on read-only root file systems, where Compose cannot copy
+   * secrets into a container.
+   */
+  async writeSecrets(): Promise<void> {
+    const dir = composeSecretsDir(this.environment);
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    await Deno.chmod(dir, 0o700);
+    for (const [name, value] of Object.entries(composeSecretFiles(this.environment))) {
+      const target = join(dir, name);
+      const temp = `${target}.${Deno.pid}.tmp`;
+      await Deno.writeTextFile(temp, value, { mode: 0o600 });
+      await Deno.chmod(temp, 0o600);
+      await Deno.rename(temp, target);
+    }
+  }
+
+  /**
    * Creates the host folders the project mounts (volume devices and bind
-   * sources under the state and backup folders) before a start, so Docker
-   * neither refuses a missing volume device nor creates them itself.
+   * sources under the state and backup folders) and writes the secret files
+   * before a start, so Docker neither refuses a missing volume device nor
+   * creates the folders itself.
    */
   async prepareMounts(signal?: AbortSignal): Promise<void> {
     const model = JSON.parse(
@@ -242,6 +268,7 @@ export class ComposeRuntime implements Runtime {
     for (const dir of hostFolders(model, [this.environment.stateDir, this.environment.backupDir])) {
       await Deno.mkdir(dir, { recursive: true });
     }
+    await this.writeSecrets();
   }
 
   /** Where the service's port is published, waits until the host-side probe agrees too. */

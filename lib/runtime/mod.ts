@@ -21,7 +21,12 @@ export { nativePaths, NativeRuntime } from "./native_runtime.ts";
 export { ComposeRuntime, hostFolders } from "./compose_runtime.ts";
 export type { ComposeRuntimeOptions } from "./compose_runtime.ts";
 export { composeCommands, containerProgram } from "./compose_commands.ts";
-export { composeProject, composeVariables } from "./compose_project.ts";
+export {
+  composeProject,
+  composeSecretFiles,
+  composeSecretsDir,
+  composeVariables,
+} from "./compose_project.ts";
 export type { ComposeProject } from "./compose_project.ts";
 export { isAlive, portHolder, processGroupMembers, readProcStat, sleep } from "./proc.ts";
 export type { ProcStat } from "./proc.ts";

@@ -3,7 +3,11 @@ import { join } from "node:path";
 import { ComposeRuntime } from "../../../lib/runtime/compose_runtime.ts";
 import { composeCommands, containerProgram } from "../../../lib/runtime/compose_commands.ts";
 import type { ComposeProject } from "../../../lib/runtime/compose_project.ts";
-import { composeProject, composeVariables } from "../../../lib/runtime/compose_project.ts";
+import {
+  composeProject,
+  composeSecretFiles,
+  composeVariables,
+} from "../../../lib/runtime/compose_project.ts";
 import { containerFacts, serviceProcessInfo } from "../../../lib/runtime/compose_state.ts";
 import { mergeLines } from "../../../lib/runtime/merge_lines.ts";
 import { loadEnvironment } from "../../../lib/config/mod.ts";
@@ -133,9 +137,13 @@ describe("compose project of an environment", () => {
     expect(vars.HAILMARY_POSTGRES_PORT).toBe("5432");
     expect(vars.HAILMARY_OPENSEARCH_HEAP).toBe("1g");
     expect(vars.HAILMARY_OPENSEARCH_TRANSPORT_PORT).toBe("9300");
-    // the resolved secret, not its reference
-    expect(vars.HAILMARY_POSTGRES_PASSWORD).toBe("pg-secret-for-test");
-    expect(vars.HAILMARY_REDIS_PASSWORD).toBe("redis-secret-for-test");
+    expect(vars.HAILMARY_SECRETS_DIR).toBe(join(staging.stateDir, "secrets", "compose"));
+    // secrets are files for Docker to mount, never variables
+    expect(Object.values(vars)).not.toContain("pg-secret-for-test");
+    expect(composeSecretFiles(staging)).toEqual({
+      postgres_password: "pg-secret-for-test",
+      redis_password: "redis-secret-for-test",
+    });
   });
 
   it("puts a secret in the docker process environment, never on its command line", async () => {
