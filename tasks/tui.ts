@@ -9,6 +9,9 @@ export function tuiTasks(): AnyTask[] {
       "Open the on-call dashboard: services, dependencies, merged logs and every action from the keyboard",
     action: "tui",
     permissions: "ops",
+    // It observes with the light environment (fast first frame) and loads the full one,
+    // which can launch services, for its actions (see `actions` below).
+    observesOnly: true,
     options: {
       "read-only": {
         type: "boolean",
@@ -30,19 +33,32 @@ export function tuiTasks(): AnyTask[] {
           "for a refreshing status without a terminal run ./ops status --watch 2",
         );
       }
-      // lazily: the registry imports this module, and Ink/React load only for the dashboard.
+      // Lazily: the registry imports this module, and Ink/React load only for the dashboard.
       // The dashboard's specifier is a variable on purpose: Deno resolves the npm packages of
       // every literal dynamic import at start-up, which would slow `status` and `health`.
       // React's development build records every component render for profiling tools and
       // costs the dashboard several times the CPU per frame: use the production build
       if (Deno.env.get("NODE_ENV") === undefined) Deno.env.set("NODE_ENV", "production");
-      const { taskRegistry } = await import("./registry.ts");
       const dashboard = new URL("../tui/main.tsx", import.meta.url).href;
       const { runDashboard } = await import(dashboard) as typeof import("../tui/main.tsx");
       return await runDashboard({
         environment: ctx.environment,
         runtime: ctx.runtime,
-        tasks: taskRegistry(),
+        // the first frame comes from the light environment `observesOnly` gives (a snapshot
+        // when one is current); actions get the registry and the full environment right after
+        actions: async () => {
+          const [{ taskRegistry }, { runTask }, { loadEnvironment }, { runtimeFor }] = await Promise
+            .all([
+              import("./registry.ts"),
+              import("../lib/task/run_task.ts"),
+              import("../lib/config/mod.ts"),
+              import("../lib/runtime/mod.ts"),
+            ]);
+          const environment = await loadEnvironment(ctx.environment.file, {
+            generatedSecrets: "create",
+          });
+          return { tasks: taskRegistry(), runTask, environment, runtime: runtimeFor(environment) };
+        },
         readOnly: options["read-only"],
         refreshSeconds: options.refresh,
         signal: ctx.signal,

@@ -8,17 +8,19 @@
 import { render } from "ink";
 import type { Environment } from "../lib/config/mod.ts";
 import type { Runtime } from "../lib/runtime/runtime.ts";
-import { auditLogPath, LiveStackModel } from "../lib/stack/mod.ts";
-import type { AnyTask } from "../lib/task/define_task.ts";
-import { runTask } from "../lib/task/run_task.ts";
+import { auditLogPath, LiveStackModel, type ModelActions } from "../lib/stack/mod.ts";
 import { Dashboard } from "./Dashboard.tsx";
 
 /** Options of {@link runDashboard}. */
 export interface DashboardRunOptions {
   environment: Environment;
   runtime: Runtime;
-  /** The task registry: the actions, menus and palette are generated from it. */
-  tasks: readonly AnyTask[];
+  /**
+   * Loads what actions run with (the task registry, from which the actions,
+   * menus and palette are generated, and the fully loaded environment).
+   * Called after the first frame, so the dashboard shows before they load.
+   */
+  actions: () => Promise<ModelActions>;
   /** Hide every action (and give the model no task to run). */
   readOnly: boolean;
   /** Seconds between two status polls. */
@@ -44,7 +46,6 @@ export async function runDashboard(options: DashboardRunOptions): Promise<Dashbo
   const model = new LiveStackModel({
     environment: options.environment,
     runtime: options.runtime,
-    ...(options.readOnly ? {} : { actions: { tasks: options.tasks, runTask } }),
     intervalMs: Math.round(options.refreshSeconds * 1000),
     audit: !options.readOnly,
   });
@@ -59,12 +60,21 @@ export async function runDashboard(options: DashboardRunOptions): Promise<Dashbo
     />,
     { alternateScreen: true, exitOnCtrlC: false, patchConsole: true, maxFps: 20 },
   );
+  let actionsFailed: unknown;
+  if (!options.readOnly) {
+    // after the first frame: in read-only mode the model gets no task to run at all
+    options.actions().then((actions) => model.enableActions(actions), (error) => {
+      actionsFailed = error;
+      instance.unmount();
+    });
+  }
   try {
     await instance.waitUntilExit();
   } finally {
     instance.unmount();
     await model.close();
   }
+  if (actionsFailed !== undefined) throw actionsFailed;
   const history = model.snapshot().history;
   return {
     environment: options.environment.name,

@@ -65,6 +65,10 @@ const outputLimit = 200;
  */
 export class ActionRunner {
   readonly #options: ActionRunnerOptions;
+  #tasks: readonly AnyTask[];
+  #runTask: ActionRunnerOptions["runTask"];
+  #environment: Environment;
+  #runtime: Runtime;
   #nextId = 1;
   #running: RunningAction[] = [];
   #history: ActionRecord[] = [];
@@ -73,6 +77,25 @@ export class ActionRunner {
 
   constructor(options: ActionRunnerOptions) {
     this.#options = options;
+    this.#tasks = options.tasks;
+    this.#runTask = options.runTask;
+    this.#environment = options.environment;
+    this.#runtime = options.runtime;
+  }
+
+  /**
+   * Replaces what it runs with: the dashboard opens on a light environment
+   * and gets the registry and the fully loaded environment a moment later.
+   */
+  use(
+    actions:
+      & Pick<ActionRunnerOptions, "tasks" | "runTask">
+      & Partial<Pick<ActionRunnerOptions, "environment" | "runtime">>,
+  ): void {
+    this.#tasks = actions.tasks;
+    this.#runTask = actions.runTask;
+    if (actions.environment) this.#environment = actions.environment;
+    if (actions.runtime) this.#runtime = actions.runtime;
   }
 
   /** Actions running now (a new array after each change). */
@@ -115,7 +138,7 @@ export class ActionRunner {
   }
 
   async #run(request: ActionRequest): Promise<ActionRecord> {
-    const task = this.#options.tasks.find((t) => t.id === request.taskId);
+    const task = this.#tasks.find((t) => t.id === request.taskId);
     if (!task) {
       throw new UsageError(
         `unknown task ${JSON.stringify(request.taskId)}`,
@@ -152,9 +175,9 @@ export class ActionRunner {
     let hint: string | null = null;
     let lines: string[] = [];
     try {
-      const outcome = await this.#options.runTask(task, {
-        environment: this.#options.environment,
-        runtime: this.#options.runtime,
+      const outcome = await this.#runTask(task, {
+        environment: this.#environment,
+        runtime: this.#runtime,
         options: request.options ?? {},
         args: request.args ?? [],
         yes: false,
@@ -195,7 +218,7 @@ export class ActionRunner {
     this.#update(this.#running.filter((r) => r.id !== id));
     if (this.#options.auditLog) {
       await appendAuditEntry(this.#options.auditLog, record, {
-        environment: this.#options.environment.name,
+        environment: this.#environment.name,
         source: this.#options.source ?? "dashboard",
       }).catch((error) => {
         record.output.push(`warning: could not write the audit log: ${errorMessage(error)}`);

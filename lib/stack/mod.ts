@@ -13,7 +13,12 @@ export type {
   StackSnapshot,
 } from "./stack_snapshot.ts";
 export { LiveStackModel } from "./stack_model.ts";
-export type { LiveStackModelOptions, ServiceActionOptions, StackModel } from "./stack_model.ts";
+export type {
+  LiveStackModelOptions,
+  ModelActions,
+  ServiceActionOptions,
+  StackModel,
+} from "./stack_model.ts";
 export { StaticStackModel } from "./static_stack_model.ts";
 export type { StaticStackModelOptions } from "./static_stack_model.ts";
 export { ActionRunner, progressFraction } from "./action_runner.ts";

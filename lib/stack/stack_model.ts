@@ -50,6 +50,15 @@ export interface StackModel {
 /** How a named service action runs: everything of a request but the task id. */
 export type ServiceActionOptions = Omit<ActionRequest, "taskId">;
 
+/** What a model runs actions with. */
+export interface ModelActions {
+  tasks: readonly AnyTask[];
+  runTask: typeof runTask;
+  /** The environment actions run in, when it differs from the observed one. */
+  environment?: Environment;
+  runtime?: Runtime;
+}
+
 /** Options of {@link LiveStackModel}. */
 export interface LiveStackModelOptions {
   environment: Environment;
@@ -58,7 +67,7 @@ export interface LiveStackModelOptions {
    * The task registry and the function that runs a task (`runTask`):
    * without them the model only observes (as `status --watch` does).
    */
-  actions?: { tasks: readonly AnyTask[]; runTask: typeof runTask };
+  actions?: ModelActions;
   /** Status poll interval (default 2000 ms). */
   intervalMs?: number;
   /** CPU, memory and backup poll interval (default 10000 ms). */
@@ -82,8 +91,7 @@ interface SlowFigures {
 export class LiveStackModel implements StackModel {
   readonly #environment: Environment;
   readonly #runtime: Runtime;
-  readonly #tasks: readonly AnyTask[];
-  readonly #summaries: readonly TaskSummary[];
+  #summaries: readonly TaskSummary[];
   readonly #intervalMs: number;
   readonly #slowIntervalMs: number;
   readonly #metrics: boolean;
@@ -109,8 +117,8 @@ export class LiveStackModel implements StackModel {
   constructor(options: LiveStackModelOptions) {
     this.#environment = options.environment;
     this.#runtime = options.runtime;
-    this.#tasks = options.actions?.tasks ?? [];
-    this.#summaries = this.#tasks.map(describeTask);
+    const tasks = options.actions?.tasks ?? [];
+    this.#summaries = tasks.map(describeTask);
     this.#intervalMs = options.intervalMs ?? 2000;
     this.#slowIntervalMs = options.slowIntervalMs ?? 10_000;
     this.#metrics = options.metrics ?? true;
@@ -125,7 +133,7 @@ export class LiveStackModel implements StackModel {
     this.#runner = new ActionRunner({
       environment: options.environment,
       runtime: options.runtime,
-      tasks: this.#tasks,
+      tasks,
       runTask: options.actions?.runTask ?? (() => {
         throw new UsageError("this stack model only observes: it runs no task");
       }),
@@ -148,6 +156,17 @@ export class LiveStackModel implements StackModel {
         () => (this.#cpuBaselineMissing() ? this.#intervalMs : this.#slowIntervalMs),
       );
     }
+  }
+
+  /**
+   * Gives the model its actions later, with the environment and runtime they
+   * run with when the model observes a lighter one (the dashboard draws its
+   * first frame before the registry and the full environment have loaded).
+   */
+  enableActions(actions: ModelActions): void {
+    this.#summaries = actions.tasks.map(describeTask);
+    this.#runner.use(actions);
+    this.#publish();
   }
 
   /** Stops polling, cancels running actions and waits (a bounded time) until they are recorded. */

@@ -80,7 +80,7 @@ afterAll(async () => {
 describe("the dashboard in a terminal", () => {
   it("shows the stack, stops and starts redis with confirmation, filters merged logs and quits cleanly", async () => {
     await keys(
-      `cd ${root} && ${Deno.execPath()} run -q -A mod.ts tui --env ${env.file}`,
+      `cd ${root} && ./ops tui --env ${env.file}`,
       "Enter",
     );
 
