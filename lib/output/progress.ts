@@ -25,11 +25,21 @@ export interface ProgressOptions {
 const encoder = new TextEncoder();
 
 /**
+ * An Output that takes progress as data instead of drawing it (the
+ * dashboard's, which shows its own bars): every update goes to `progress`.
+ */
+export interface ProgressSink {
+  progress(update: { label: string; done: number; total?: number; text: string }): void;
+}
+
+/**
  * Progress on stderr that fits the caller: a bar redrawn in place on a
  * terminal (at most 10 times a second), a plain line every few seconds
  * otherwise, nothing in `--json` mode (stdout then holds only the result).
  */
 export function createProgress(output: Output, options: ProgressOptions): Progress {
+  const sink = (output as Output & Partial<ProgressSink>).progress;
+  if (typeof sink === "function") return sinkProgress(output as Output & ProgressSink, options);
   if (output.mode === "json") return { update() {}, done() {} };
   const bar = output.mode === "tty" && Deno.stderr.isTerminal();
   const intervalMs = bar ? 100 : (options.intervalSeconds ?? 5) * 1000;
@@ -80,5 +90,26 @@ export function createProgress(output: Output, options: ProgressOptions): Progre
     done() {
       if (bar && drawn) write("\r\x1b[2K");
     },
+  };
+}
+
+/** Progress handed to an output that collects it (see {@link ProgressSink}). */
+function sinkProgress(output: ProgressSink, options: ProgressOptions): Progress {
+  let total = options.total;
+  const amount = (n: number) =>
+    options.unit === undefined || options.unit === "bytes"
+      ? formatBytes(n)
+      : `${n.toLocaleString("en-US")} ${options.unit}`;
+  return {
+    update(done, newTotal) {
+      if (newTotal !== undefined) total = newTotal;
+      output.progress({
+        label: options.label,
+        done,
+        ...(total !== undefined ? { total } : {}),
+        text: `${options.label}: ${amount(done)}${total ? ` of ${amount(total)}` : ""}`,
+      });
+    },
+    done() {},
   };
 }

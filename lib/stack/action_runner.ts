@@ -166,10 +166,25 @@ export class ActionRunner {
       progress: null,
       message: null,
     }]);
-    const output = new ActionOutput((kind, text) => {
-      if (kind === "warn") warnings.push(text);
-      this.#progress(id, kind, text);
-    });
+    let shownAt = 0;
+    const output = new ActionOutput(
+      (kind, text) => {
+        if (kind === "warn") warnings.push(text);
+        this.#progress(id, kind, text);
+      },
+      "json",
+      (progress) => {
+        // tasks may report on every chunk: the dashboard redraws at most five times a second
+        const now = performance.now();
+        if (now - shownAt < 200 && progress.fraction !== 1) return;
+        shownAt = now;
+        this.#update(
+          this.#running.map((r) =>
+            r.id === id ? { ...r, message: progress.text, progress: progress.fraction } : r
+          ),
+        );
+      },
+    );
     let exitCode: number;
     let message: string;
     let hint: string | null = null;

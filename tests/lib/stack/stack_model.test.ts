@@ -4,6 +4,7 @@ import { BusyError, FailedError } from "../../../lib/errors.ts";
 import { runtimeFor } from "../../../lib/runtime/mod.ts";
 import type { Runtime } from "../../../lib/runtime/runtime.ts";
 import { LiveStackModel } from "../../../lib/stack/mod.ts";
+import { createProgress } from "../../../lib/output/progress.ts";
 import { defineTask } from "../../../lib/task/define_task.ts";
 import { runTask } from "../../../lib/task/run_task.ts";
 import { taskRegistry } from "../../../tasks/registry.ts";
@@ -136,6 +137,20 @@ describe("LiveStackModel actions", () => {
       },
     }),
     defineTask({
+      id: "test:bytes",
+      summary: "reports byte progress through lib/output/progress.ts until released",
+      action: "bytes",
+      permissions: "ops",
+      options: {},
+      run: async (ctx) => {
+        const progress = createProgress(ctx.output, { label: "copy", total: 4096 });
+        progress.update(1024);
+        await new Promise<void>((resolve) => (release = resolve));
+        progress.done();
+        return { copied: 4096 };
+      },
+    }),
+    defineTask({
       id: "test:hang",
       summary: "waits until cancelled",
       action: "hang",
@@ -232,6 +247,25 @@ describe("LiveStackModel actions", () => {
       release();
       expect((await running).exitCode).toBe(0);
       expect(m.snapshot().running).toEqual([]);
+    } finally {
+      await m.close();
+    }
+  });
+
+  it("shows the bar of a task that reports progress with the shared progress reporter", async () => {
+    const m = model();
+    try {
+      const running = m.run({ taskId: "test:bytes" });
+      const snapshot = await until(
+        () => m.snapshot(),
+        (s) => s.running[0]?.progress !== null && s.running.length === 1,
+      );
+      expect(snapshot.running[0]).toMatchObject({
+        progress: 0.25,
+        message: "copy: 1.00 KiB of 4.00 KiB",
+      });
+      release();
+      expect((await running).exitCode).toBe(0);
     } finally {
       await m.close();
     }
