@@ -87,7 +87,12 @@ export function Dashboard(
   // the selection a key acts on, even when it arrives before the render of the previous move
   const selectedRef = useRef<string | null>(null);
   selectedRef.current = selected?.name ?? null;
-  const tasks = readOnly ? [] : model.tasks().filter(runnableInDashboard);
+  // tasks of services this environment does not configure are not offered
+  const tasks = readOnly
+    ? []
+    : model.tasks().filter((t) =>
+      runnableInDashboard(t) && (t.service === null || allNames.includes(t.service))
+    );
   const selectedActions = selected && !readOnly ? serviceActions(tasks, selected.name) : [];
   const actions = useDashboardActions({
     model,
@@ -173,7 +178,9 @@ export function Dashboard(
         if (selected && binding.action) void actions.serviceAction(selected, binding.action);
         return;
       case "cancel": {
-        const running = snapshot.running.find((r) => r.service === selected?.name);
+        // the selected service's action, else the latest stack-wide one (status, up...)
+        const running = snapshot.running.find((r) => r.service === selected?.name) ??
+          snapshot.running.filter((r) => r.service === null).at(-1);
         if (!running) {
           return setMessage({ tone: "info", text: `nothing runs for ${selected?.name}` });
         }

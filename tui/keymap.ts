@@ -112,7 +112,7 @@ export const defaultKeymap: readonly KeyBinding[] = [
   {
     keys: ["c"],
     command: "cancel",
-    description: "cancel the service's running action",
+    description: "cancel the running action",
     views: lists,
     acts: true,
   },

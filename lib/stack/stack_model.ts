@@ -139,7 +139,11 @@ export class LiveStackModel implements StackModel {
       }),
       ...(options.audit === false ? {} : { auditLog: auditLogPath(options.environment.stateDir) }),
       onChange: () => this.#publish(),
-      onFinished: () => void this.refresh(),
+      // an action changes states, and may add a backup: poll both at once
+      onFinished: () => {
+        void this.refresh();
+        if (this.#metrics) void this.#pollSlow();
+      },
     });
     this.#snapshot = this.#build();
   }
@@ -227,8 +231,10 @@ export class LiveStackModel implements StackModel {
   }
 
   #cpuBaselineMissing(): boolean {
+    // before the first status nothing was sampled: come back soon
+    if (this.#statuses === undefined) return true;
     return this.#slowPolls < 4 &&
-      (this.#statuses ?? []).some((s) =>
+      this.#statuses.some((s) =>
         s.pid !== null && (this.#slow.cpu.get(s.name)?.cpuPercent ?? null) === null
       );
   }
