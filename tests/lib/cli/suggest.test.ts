@@ -3,7 +3,9 @@ import { editDistance, suggest } from "../../../lib/cli/suggest.ts";
 
 describe("suggest", () => {
   it("finds the closest task id for a typo", () => {
-    expect(suggest("postgress:start", ["postgres:start", "redis:start", "status"])).toBe("postgres:start");
+    expect(suggest("postgress:start", ["postgres:start", "redis:start", "status"])).toBe(
+      "postgres:start",
+    );
     expect(suggest("stauts", ["status", "up", "down"])).toBe("status");
   });
 

@@ -23,7 +23,8 @@ async function failure(promise: Promise<unknown>): Promise<UsageError> {
   throw new Error("expected a UsageError");
 }
 
-const valid = (services: string) => `name: t
+const valid = (services: string) =>
+  `name: t
 runtime: native
 stateDir: STATE
 services:
@@ -38,7 +39,13 @@ afterAll(async () => {
 
 describe("loadEnvironment", () => {
   it("loads a valid file with defaults and absolute folders", async () => {
-    const file = await write("ok.yaml", valid("  redis:\n    port: 7001\n  postgres:\n    port: 7002\n").replace("STATE", join(dir, "state")));
+    const file = await write(
+      "ok.yaml",
+      valid("  redis:\n    port: 7001\n  postgres:\n    port: 7002\n").replace(
+        "STATE",
+        join(dir, "state"),
+      ),
+    );
     const env = await loadEnvironment(file);
     expect(env.name).toBe("t");
     expect(env.runtime).toBe("native");
@@ -51,23 +58,33 @@ describe("loadEnvironment", () => {
   });
 
   it("names file, line and field of a value of the wrong type", async () => {
-    const file = await write("type.yaml", valid("  redis:\n    port: 6379\n  postgres:\n    port: not-a-port\n"));
+    const file = await write(
+      "type.yaml",
+      valid("  redis:\n    port: 6379\n  postgres:\n    port: not-a-port\n"),
+    );
     const error = await failure(loadEnvironment(file));
     expect(error.exitCode).toBe(2);
     expect(error.message).toMatch(/type\.yaml:8: services\.postgres\.port: .*number/);
   });
 
   it("refuses an inline secret and points at its line", async () => {
-    const file = await write("inline.yaml", valid("  postgres:\n    port: 7002\n    password: hunter2hunter2\n"));
+    const file = await write(
+      "inline.yaml",
+      valid("  postgres:\n    port: 7002\n    password: hunter2hunter2\n"),
+    );
     const error = await failure(loadEnvironment(file));
-    expect(error.message).toContain("inline.yaml:7: services.postgres.password: inline secret values are not allowed");
+    expect(error.message).toContain(
+      "inline.yaml:7: services.postgres.password: inline secret values are not allowed",
+    );
     expect(error.message).not.toContain("hunter2hunter2");
   });
 
   it("suggests the right name for a misspelt service", async () => {
     const file = await write("typo.yaml", valid("  postgress:\n    port: 7002\n"));
     const error = await failure(loadEnvironment(file));
-    expect(error.message).toContain("typo.yaml:5: services.postgress: unknown service; did you mean 'postgres'?");
+    expect(error.message).toContain(
+      "typo.yaml:5: services.postgress: unknown service; did you mean 'postgres'?",
+    );
   });
 
   it("reports a YAML syntax error with its line", async () => {
@@ -77,20 +94,29 @@ describe("loadEnvironment", () => {
   });
 
   it("refuses unknown top-level keys and unknown runtimes", async () => {
-    const file = await write("keys.yaml", "name: t\nruntime: kubernetes\nstateDir: x\nservices: {}\nfavourite: blue\n");
+    const file = await write(
+      "keys.yaml",
+      "name: t\nruntime: kubernetes\nstateDir: x\nservices: {}\nfavourite: blue\n",
+    );
     const error = await failure(loadEnvironment(file));
     expect(error.message).toContain("keys.yaml:2: runtime:");
     expect(error.message).toMatch(/keys\.yaml:\d+: \(top level\): .*favourite/);
   });
 
   it("refuses two services on one port", async () => {
-    const file = await write("ports.yaml", valid("  postgres:\n    port: 7000\n  redis:\n    port: 7000\n"));
+    const file = await write(
+      "ports.yaml",
+      valid("  postgres:\n    port: 7000\n  redis:\n    port: 7000\n"),
+    );
     const error = await failure(loadEnvironment(file));
     expect(error.message).toContain("services.redis.port: port 7000 is already used by postgres");
   });
 
   it("names a missing secret variable", async () => {
-    const file = await write("envsecret.yaml", valid("  redis:\n    port: 7001\n    password: env:OPS_TEST_MISSING_SECRET\n"));
+    const file = await write(
+      "envsecret.yaml",
+      valid("  redis:\n    port: 7001\n    password: env:OPS_TEST_MISSING_SECRET\n"),
+    );
     const error = await failure(loadEnvironment(file));
     expect(error.message).toContain('environment variable "OPS_TEST_MISSING_SECRET" is not set');
   });
@@ -100,11 +126,19 @@ describe("loadEnvironment", () => {
     Deno.env.set("OPS_TEST_SECRET", "env-secret-value");
     const file = await write(
       "secrets.yaml",
-      valid(`  redis:\n    port: 7001\n    password: env:OPS_TEST_SECRET\n  postgres:\n    port: 7002\n    password: file:${join(dir, "pw.txt")}\n`),
+      valid(
+        `  redis:\n    port: 7001\n    password: env:OPS_TEST_SECRET\n  postgres:\n    port: 7002\n    password: file:${
+          join(dir, "pw.txt")
+        }\n`,
+      ),
     );
     const env = await loadEnvironment(file);
-    expect(env.services.find((s) => s.definition.name === "redis")!.secrets.password).toBe("env-secret-value");
-    expect(env.services.find((s) => s.definition.name === "postgres")!.secrets.password).toBe("file-secret-value");
+    expect(env.services.find((s) => s.definition.name === "redis")!.secrets.password).toBe(
+      "env-secret-value",
+    );
+    expect(env.services.find((s) => s.definition.name === "postgres")!.secrets.password).toBe(
+      "file-secret-value",
+    );
     expect(redactor.redact("a env-secret-value b file-secret-value")).toBe("a *** b ***");
   });
 

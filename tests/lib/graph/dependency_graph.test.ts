@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../../lib/errors.ts";
-import { dependenciesOf, dependencyWaves, dependentsOf, stopWaves } from "../../../lib/graph/mod.ts";
+import {
+  dependenciesOf,
+  dependencyWaves,
+  dependentsOf,
+  stopWaves,
+} from "../../../lib/graph/mod.ts";
 
 const stack = {
   postgres: [],
@@ -12,11 +17,16 @@ const stack = {
 
 describe("dependency graph", () => {
   it("starts base services in the first wave and their dependents after them", () => {
-    expect(dependencyWaves(stack)).toEqual([["opensearch", "postgres", "redis"], ["ingestor", "web"]]);
+    expect(dependencyWaves(stack)).toEqual([["opensearch", "postgres", "redis"], [
+      "ingestor",
+      "web",
+    ]]);
   });
 
   it("places a service one wave after its deepest dependency", () => {
-    expect(dependencyWaves({ a: [], b: ["a"], c: ["b"], d: ["a"] })).toEqual([["a"], ["b", "d"], ["c"]]);
+    expect(dependencyWaves({ a: [], b: ["a"], c: ["b"], d: ["a"] })).toEqual([["a"], ["b", "d"], [
+      "c",
+    ]]);
   });
 
   it("stops in the reverse order of starting", () => {
@@ -34,7 +44,9 @@ describe("dependency graph", () => {
   });
 
   it("names an unknown dependency", () => {
-    expect(() => dependencyWaves({ web: ["postgress"] })).toThrow('service "web" depends on unknown service "postgress"');
+    expect(() => dependencyWaves({ web: ["postgress"] })).toThrow(
+      'service "web" depends on unknown service "postgress"',
+    );
   });
 
   it("lists transitive dependents and dependencies", () => {

@@ -5,7 +5,9 @@ describe("redactor", () => {
   it("replaces every occurrence of a registered secret", () => {
     const r = new Redactor();
     r.add("s3cret-value");
-    expect(r.redact("password=s3cret-value and again s3cret-value")).toBe("password=*** and again ***");
+    expect(r.redact("password=s3cret-value and again s3cret-value")).toBe(
+      "password=*** and again ***",
+    );
   });
 
   it("redacts strings nested in JSON values without changing other data", () => {

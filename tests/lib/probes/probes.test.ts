@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadEnvironment } from "../../../lib/config/mod.ts";
 import type { Environment } from "../../../lib/config/mod.ts";
-import { httpProbe, opensearchProbe, postgresProbe, redisProbe, tcpProbe } from "../../../lib/probes/mod.ts";
+import {
+  httpProbe,
+  opensearchProbe,
+  postgresProbe,
+  redisProbe,
+  tcpProbe,
+} from "../../../lib/probes/mod.ts";
 import { freePort } from "../../helpers/test_stack.ts";
 import { sharedStackEnv } from "../../helpers/shared_stack.ts";
 
@@ -34,8 +40,14 @@ describe("probes against real servers", () => {
 
   it("redis: PONG with the right password, unhealthy with a wrong one", async () => {
     const password = env.services.find((s) => s.definition.name === "redis")!.secrets.password;
-    expect(await redisProbe("127.0.0.1", port("redis"), password)(signal())).toMatchObject({ healthy: true, detail: "PONG" });
-    expect(await redisProbe("127.0.0.1", port("redis"), "wrong-password")(signal())).toMatchObject({ healthy: false, detail: "authentication failed" });
+    expect(await redisProbe("127.0.0.1", port("redis"), password)(signal())).toMatchObject({
+      healthy: true,
+      detail: "PONG",
+    });
+    expect(await redisProbe("127.0.0.1", port("redis"), "wrong-password")(signal())).toMatchObject({
+      healthy: false,
+      detail: "authentication failed",
+    });
   });
 
   it("opensearch: reports the cluster colour", async () => {
@@ -47,12 +59,18 @@ describe("probes against real servers", () => {
   it("http: healthy on 2xx, unhealthy on 404", async () => {
     const base = `http://127.0.0.1:${port("opensearch")}`;
     expect((await httpProbe(`${base}/`)(signal())).healthy).toBe(true);
-    expect(await httpProbe(`${base}/no-such-index-xyz`)(signal())).toMatchObject({ healthy: false, detail: "HTTP 404" });
+    expect(await httpProbe(`${base}/no-such-index-xyz`)(signal())).toMatchObject({
+      healthy: false,
+      detail: "HTTP 404",
+    });
   });
 
   it("tcp: open port healthy, closed port refused", async () => {
     expect((await tcpProbe("127.0.0.1", port("postgres"))(signal())).healthy).toBe(true);
-    expect(await tcpProbe("127.0.0.1", freePort())(signal())).toMatchObject({ healthy: false, detail: "connection refused" });
+    expect(await tcpProbe("127.0.0.1", freePort())(signal())).toMatchObject({
+      healthy: false,
+      detail: "connection refused",
+    });
   });
 
   it("every probe gives up after its timeout on a server that never answers", async () => {
@@ -64,6 +82,8 @@ describe("probes against real servers", () => {
       opensearchProbe(`http://127.0.0.1:${silentPort}`, 300)(signal()),
     ]);
     expect(performance.now() - started).toBeLessThan(3000);
-    for (const r of results) expect(r).toMatchObject({ healthy: false, detail: "no answer within 300 ms" });
+    for (const r of results) {
+      expect(r).toMatchObject({ healthy: false, detail: "no answer within 300 ms" });
+    }
   });
 });
