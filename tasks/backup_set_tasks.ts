@@ -4,12 +4,7 @@ import type { Output } from "../lib/output/output.ts";
 import { renderTable } from "../lib/output/table.ts";
 import { type AnyTask, defineTask } from "../lib/task/define_task.ts";
 import { retentionPruneTask } from "./backup_catalog.ts";
-import {
-  backupSet,
-  type BackupSetRestoreResult,
-  type BackupSetResult,
-  restoreSet,
-} from "./backup_set.ts";
+import type { BackupSetRestoreResult, BackupSetResult } from "./backup_set.ts";
 
 /** One row of `backup-sets`. */
 export interface BackupSetListItem {
@@ -81,7 +76,9 @@ export function backupSetTasks(): AnyTask[] {
         placeholder: "TEXT",
       },
     },
-    run: (ctx, { options }) => backupSet(ctx, { label: options.label }),
+    // the set's module pulls in every store's task module: loaded when a set runs
+    run: async (ctx, { options }) =>
+      (await import("./backup_set.ts")).backupSet(ctx, { label: options.label }),
     render: renderSet,
   });
   const restore = defineTask({
@@ -98,8 +95,11 @@ export function backupSetTasks(): AnyTask[] {
         default: false,
       },
     },
-    run: (ctx, { options, args }) =>
-      restoreSet(ctx, { id: args[0]!, safetyBackup: !options["no-safety-backup"] }),
+    run: async (ctx, { options, args }) =>
+      (await import("./backup_set.ts")).restoreSet(ctx, {
+        id: args[0]!,
+        safetyBackup: !options["no-safety-backup"],
+      }),
     render: renderSetRestore,
   });
   const list = defineTask({

@@ -67,7 +67,7 @@ const ops = (args: string[]) => [
   "run",
   "-q",
   "-P=ops",
-  join(root, "mod.ts"),
+  join(root, "tasks", "cli.ts"),
   ...args,
   "--env",
   envFile,
