@@ -85,6 +85,24 @@ export async function assertWorkerRunning(ctx: TaskContext): Promise<void> {
   }
 }
 
+/**
+ * Makes what was just indexed searchable now rather than at the next
+ * periodic refresh, and bumps the cache generation so no search cached
+ * before the refresh is served again.
+ */
+export async function refreshIndex(
+  endpoints: PipelineEndpoints,
+  redis: RedisConnection,
+  keys: QueueKeys,
+): Promise<void> {
+  const { bumpIndexGeneration } = await import("../lib/ingest/job_queue.ts");
+  await fetch(`${endpoints.opensearchUrl}/${encodeURIComponent(endpoints.index)}/_refresh`, {
+    method: "POST",
+    signal: AbortSignal.timeout(10_000),
+  }).then((r) => r.body?.cancel()).catch(() => {});
+  await bumpIndexGeneration(redis, keys).catch(() => {});
+}
+
 /** Documents waiting for the index, from the worker's /health (null when it does not answer). */
 export async function waitingForIndex(ctx: TaskContext): Promise<number | null> {
   const port = ctx.service("ingestor").port;
@@ -209,10 +227,7 @@ export async function runIngestJob(
       return summary;
     }
     const progress = await followJob(ctx, redis, keys, job, options);
-    await fetch(`${endpoints.opensearchUrl}/${encodeURIComponent(endpoints.index)}/_refresh`, {
-      method: "POST",
-      signal: AbortSignal.timeout(10_000),
-    }).then((r) => r.body?.cancel()).catch(() => {});
+    await refreshIndex(endpoints, redis, keys);
     return {
       ...summary,
       done: progress.done,

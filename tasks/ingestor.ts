@@ -95,8 +95,10 @@ async function status(ctx: TaskContext): Promise<IngestorStatus> {
       }
     }
     let worker: IngestorStatus["worker"] = null;
+    const port = ctx.environment.services.find((s) => s.definition.name === "ingestor")?.port;
     try {
-      const response = await fetch(`http://127.0.0.1:${ctx.service("ingestor").port}/health`, {
+      if (port === undefined) throw new Error("no ingestor in this environment");
+      const response = await fetch(`http://127.0.0.1:${port}/health`, {
         signal: AbortSignal.timeout(3000),
       });
       worker = await response.json() as NonNullable<IngestorStatus["worker"]>;
@@ -309,9 +311,9 @@ export function ingestorTasks(): AnyTask[] {
     options: waitOptions,
     run: async (ctx, { options }): Promise<IngestSummary> => {
       const { requeueDeadLetters } = await import("../lib/ingest/job_queue.ts");
-      const { followJob, assertWorkerRunning } = await import("./ingest_job.ts");
+      const { followJob, assertWorkerRunning, refreshIndex } = await import("./ingest_job.ts");
       if (!options["no-wait"]) await assertWorkerRunning(ctx);
-      const { redis, keys } = await connectQueue(ctx);
+      const { redis, keys, endpoints } = await connectQueue(ctx);
       const began = performance.now();
       try {
         const job = newJobId();
@@ -339,6 +341,7 @@ export function ingestorTasks(): AnyTask[] {
         ctx.output.info(`job ${job}: ${files} dead-letter file(s) back in the queue`);
         if (!summary.waited) return summary;
         const p = await followJob(ctx, redis, keys, job, { timeoutSeconds: options.timeout });
+        await refreshIndex(endpoints, redis, keys);
         return {
           ...summary,
           done: p.done,

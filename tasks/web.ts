@@ -155,14 +155,23 @@ async function smoke(ctx: TaskContext, query: string | undefined): Promise<Smoke
   const q = query ?? known?.title;
   if (q) {
     await check("search", async () => {
-      const r = await get(`/api/search?q=${encodeURIComponent(q)}&size=50`);
-      if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${r.text.slice(0, 200)}`);
-      const body = JSON.parse(r.text) as {
+      type Answer = {
         total: number;
         hits: { id: string; title: string; snippet: string; score: number }[];
       };
-      if (typeof body.total !== "number" || !Array.isArray(body.hits)) {
-        throw new Error("not {total, hits}");
+      // a document indexed a moment ago becomes searchable at the index's next refresh
+      const deadline = Date.now() + 12_000;
+      let body: Answer;
+      for (;;) {
+        const r = await get(`/api/search?q=${encodeURIComponent(q)}&size=50`);
+        if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${r.text.slice(0, 200)}`);
+        body = JSON.parse(r.text) as Answer;
+        if (typeof body.total !== "number" || !Array.isArray(body.hits)) {
+          throw new Error("not {total, hits}");
+        }
+        const found = known ? body.hits.some((h) => h.id === known!.id) : body.total > 0;
+        if (found || Date.now() > deadline) break;
+        await new Promise((r) => setTimeout(r, 500));
       }
       if (body.total === 0) throw new Error(`no hit for ${JSON.stringify(q)}`);
       if (known && !body.hits.some((h) => h.id === known!.id)) {

@@ -11,8 +11,8 @@ export interface BulkIndexResult {
   indexed: { id: string; contentHash: string }[];
   /** Documents the index refused, with its reason. */
   refused: { id: string; contentHash: string; reason: string }[];
-  /** Documents not sent or not answered because the index could not be reached. */
-  notSent: number;
+  /** Documents not sent, or refused for a passing reason (overload), because the index could not take them. */
+  unsent: { id: string; contentHash: string }[];
   /** Why the index could not be reached, when it could not. */
   unavailable: string | undefined;
   requests: number;
@@ -40,7 +40,7 @@ export async function bulkIndex(
   const result: BulkIndexResult = {
     indexed: [],
     refused: [],
-    notSent: 0,
+    unsent: [],
     unavailable: undefined,
     requests: 0,
   };
@@ -89,7 +89,9 @@ export async function bulkIndex(
         continue;
       }
       result.unavailable = errorMessage(error);
-      result.notSent += docs.length - (i - batch.length);
+      for (const doc of docs.slice(i - batch.length)) {
+        result.unsent.push({ id: doc.id, contentHash: doc.contentHash });
+      }
       return result;
     }
     batch.forEach((doc, k) => {
@@ -103,7 +105,7 @@ export async function bulkIndex(
       } else if (item.status < 300 || item.status === 409) {
         result.indexed.push({ id: doc.id, contentHash: doc.contentHash });
       } else if (item.status === 429 || item.status >= 500) {
-        result.notSent++;
+        result.unsent.push({ id: doc.id, contentHash: doc.contentHash });
         result.unavailable ??= `${item.error?.type ?? "HTTP " + item.status}: ${
           item.error?.reason ?? ""
         }`;

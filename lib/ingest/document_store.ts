@@ -93,7 +93,14 @@ export async function findReceipts(sql: Sql, tokens: string[]): Promise<Map<stri
  * Upserts the documents of several files and their receipts in ONE
  * transaction: all of it is committed or none. A document is keyed by
  * (source path, record key); an unchanged content hash is skipped, a changed
- * one updates the row (new revision, index state reset).
+ * one updates the row (new revision).
+ *
+ * New and changed rows are marked indexed at once (indexed_hash =
+ * content_hash), which saves rewriting every row after the index took it.
+ * The caller must index them before acknowledging the files, and mark the
+ * ones the index did not take with {@link markNotIndexed}; a worker that dies
+ * in between leaves its messages pending, and the redelivery (which finds the
+ * receipts) indexes the files' rows again.
  *
  * Rows travel as one JSON parameter (`jsonb_to_recordset`), not as array
  * parameters: porsager serialises arrays wrongly on a fresh connection
@@ -126,8 +133,9 @@ export async function storeFiles(
         h: files[file]!.hashes[doc]!,
       }));
       const returned = await tx<ReturnedRow[]>`
-        insert into documents (source_path, record_key, format, content_hash, title, body, metadata)
-        select source_path, record_key, format, content_hash, title, body, metadata
+        insert into documents (source_path, record_key, format, content_hash, title, body, metadata,
+          indexed_hash, indexed_at)
+        select source_path, record_key, format, content_hash, title, body, metadata, content_hash, now()
         from jsonb_to_recordset(${
         tx.json(
           rows.map((r) => ({
@@ -145,7 +153,8 @@ export async function storeFiles(
         on conflict (source_path, record_key) do update set
           format = excluded.format, content_hash = excluded.content_hash, title = excluded.title,
           body = excluded.body, metadata = excluded.metadata,
-          revision = nextval('documents_revision_seq'), updated_at = now(), index_error = null
+          revision = nextval('documents_revision_seq'), updated_at = now(), index_error = null,
+          indexed_hash = excluded.indexed_hash, indexed_at = excluded.indexed_at
         where documents.content_hash is distinct from excluded.content_hash
         returning id, source_path, record_key, revision, created_at, updated_at`;
       const where = new Map<string, number>();
@@ -220,6 +229,30 @@ export async function markIndexed(
     from jsonb_to_recordset(${
     sql.json(done.map((d) => ({ id: d.id, hash: d.contentHash })))
   }) as v(id bigint, hash text)
+    where d.id = v.id and d.content_hash = v.hash`;
+}
+
+/**
+ * Sets rows back to waiting for the index (they were marked indexed when
+ * stored), with the index's reason when it refused them: the background
+ * catch-up skips refused rows until `ingestor:reconcile`.
+ */
+export async function markNotIndexed(
+  sql: Sql,
+  rows: { id: string; contentHash: string; reason?: string }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await sql`
+    update documents d set indexed_hash = null, indexed_at = null, index_error = v.reason
+    from jsonb_to_recordset(${
+    sql.json(
+      rows.map((d) => ({
+        id: d.id,
+        hash: d.contentHash,
+        reason: d.reason?.slice(0, 1000) ?? null,
+      })),
+    )
+  }) as v(id bigint, hash text, reason text)
     where d.id = v.id and d.content_hash = v.hash`;
 }
 
@@ -302,6 +335,17 @@ export async function loadDocuments(sql: Sql, ids: string[]): Promise<IndexableD
     select id, source_path, record_key, format, content_hash, title, body, metadata, revision,
       created_at, updated_at
     from documents where id in ${sql(ids)} order by id`;
+  return rows.map(indexableFromRow);
+}
+
+/** The rows of some source files that claim to be indexed, as index documents. */
+export async function loadIndexedOfPaths(sql: Sql, paths: string[]): Promise<IndexableDocument[]> {
+  if (paths.length === 0) return [];
+  const rows = await sql<DocumentRow[]>`
+    select id, source_path, record_key, format, content_hash, title, body, metadata, revision,
+      created_at, updated_at
+    from documents where source_path in ${sql(paths)} and indexed_hash = content_hash
+    order by id`;
   return rows.map(indexableFromRow);
 }
 

@@ -8,6 +8,7 @@ import {
   loadUnindexed,
   markIndexed,
   markIndexError,
+  markNotIndexed,
 } from "./document_store.ts";
 
 /** Indexes documents and records the outcome in PostgreSQL (indexed_hash, index_error). */
@@ -21,6 +22,23 @@ export async function indexAndRecord(
   const result = await bulkIndex(client, index, docs, options);
   await markIndexed(sql, result.indexed);
   await markIndexError(sql, result.refused);
+  return result;
+}
+
+/**
+ * Indexes rows stored as already indexed (see `storeFiles`) and sets back
+ * to waiting the ones the index refused or could not take. Only after this
+ * returned may their queue messages be acknowledged.
+ */
+export async function indexStoredRows(
+  sql: Sql,
+  client: OpenSearchClient,
+  index: string,
+  docs: IndexableDocument[],
+  options: { maxBytes?: number } = {},
+): Promise<BulkIndexResult> {
+  const result = await bulkIndex(client, index, docs, options);
+  await markNotIndexed(sql, [...result.unsent, ...result.refused]);
   return result;
 }
 

@@ -15,7 +15,7 @@ const settings = z.object({
   index: z.string().regex(/^[a-z][a-z0-9_-]*$/).default("documents"),
   readBatch: z.number().int().min(1).max(1000).default(64),
   batchDocuments: z.number().int().min(1).max(100_000).default(5000),
-  pipelineDepth: z.number().int().min(1).max(8).default(2),
+  pipelineDepth: z.number().int().min(1).max(8).default(3),
   maxAttempts: z.number().int().min(1).max(100).default(5),
   retryBaseMs: z.number().int().min(0).max(600_000).default(1000),
   claimIdleSeconds: z.number().int().min(1).max(86_400).default(60),

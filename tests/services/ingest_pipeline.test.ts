@@ -9,6 +9,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import postgres from "postgres";
+import { contentHash } from "../../lib/ingest/content_hash.ts";
+import { storeFiles } from "../../lib/ingest/document_store.ts";
+import { parseDocumentFile } from "../../lib/ingest/parse_document_file.ts";
 import { type Corpus, writeCorpus } from "../helpers/ingest_corpus.ts";
 import { createTestEnvironment, ops, opsOk, type TestEnvironment } from "../helpers/test_stack.ts";
 
@@ -308,6 +311,80 @@ describe("faults", () => {
       expect(await indexed(dir)).toBe(big.documents);
     },
     400_000,
+  );
+
+  it(
+    "finishes files committed before the worker died, indexing and counting them once",
+    async () => {
+      // the state a worker leaves when it dies right after its commit: messages pending for its
+      // consumer, rows and receipts committed (rows marked indexed), nothing in the index yet
+      const dir = join(env.dir, "committed");
+      const small = await writeCorpus(dir, {
+        perKind: 3,
+        recordFiles: 1,
+        recordsPerFile: 30,
+        seed: 12,
+      });
+      await opsOk(env.file, ["ingestor:stop"]);
+      const enqueued = await json<Summary>(["ingestor:ingest", dir, "--no-wait"], 0);
+      const { createClient } = await import("redis");
+      const redis = createClient({
+        socket: { host: "127.0.0.1", port: env.ports.redis! },
+        password: (await Deno.readTextFile(join(env.stateDir, "secrets", "redis-password"))).trim(),
+      });
+      await redis.connect();
+      try {
+        const reply = await redis.sendCommand([
+          "XREADGROUP",
+          "GROUP",
+          "ingest-workers",
+          "worker-1",
+          "COUNT",
+          "100",
+          "STREAMS",
+          "ingest:jobs",
+          ">",
+        ]) as Record<string, [string, string[]][]>;
+        const entries = Object.values(reply)[0]!;
+        expect(entries).toHaveLength(small.files);
+        for (const [, flat] of entries) {
+          const f = Object.fromEntries(flat.flatMap((v, i) => (i % 2 ? [] : [[v, flat[i + 1]!]])));
+          try {
+            const parsed = await parseDocumentFile(f.path!);
+            await storeFiles(sql, [{
+              token: f.token!,
+              jobId: f.job!,
+              path: f.path!,
+              format: parsed.format,
+              documents: parsed.documents,
+              hashes: parsed.documents.map(contentHash),
+              problems: parsed.problems,
+            }]);
+          } catch {
+            // a broken file: the worker dead-letters it when it reads it again
+          }
+        }
+      } finally {
+        await redis.close();
+      }
+      expect((await stored(dir)).rows).toBe(small.documents);
+      expect(await indexed(dir)).toBe(0);
+
+      await opsOk(env.file, ["ingestor:start"]);
+      const done = await until("the job to finish", async () => {
+        const j = await job(enqueued.job);
+        return j?.done ? j : undefined;
+      });
+      expect(done.documents).toBe(small.documents);
+      expect(done.failed).toBe(small.failed);
+      expect(await stored(dir)).toEqual({
+        rows: small.documents,
+        keys: small.documents,
+        waiting: 0,
+      });
+      expect(await indexed(dir)).toBe(small.documents);
+    },
+    300_000,
   );
 
   it(

@@ -30,8 +30,7 @@ export function shortTitle(text: string): string {
   return line.length > maxTitleLength ? line.slice(0, maxTitleLength - 1) + "…" : line;
 }
 
-function findKey(record: Record<string, unknown>, keys: string[]): string | undefined {
-  const lower = new Map(Object.keys(record).map((k) => [k.toLowerCase(), k]));
+function findKey(lower: Map<string, string>, keys: string[]): string | undefined {
   for (const key of keys) {
     const found = lower.get(key);
     if (found !== undefined) return found;
@@ -53,12 +52,18 @@ function scalarText(value: unknown): string | undefined {
  */
 export function documentFromRecord(
   input: Record<string, unknown>,
-  options: { fallbackTitle: string; line: number; keyed: boolean },
+  options: { fallbackTitle: string; line: number; keyed: boolean; mayHoldNul?: boolean },
 ): ParsedDocument {
-  const record = cleanJson(input) as Record<string, unknown>;
-  const titleKey = findKey(record, titleKeys);
-  const bodyKey = findKey(record, bodyKeys);
-  const idKey = options.keyed ? findKey(record, idKeys) : undefined;
+  // copying every record costs; only text that can hold a NUL needs it
+  const record = options.mayHoldNul === false ? input : cleanJson(input) as Record<string, unknown>;
+  const lower = new Map<string, string>();
+  for (const k of Object.keys(record)) {
+    const l = k.toLowerCase();
+    if (!lower.has(l)) lower.set(l, k);
+  }
+  const titleKey = findKey(lower, titleKeys);
+  const bodyKey = findKey(lower, bodyKeys);
+  const idKey = options.keyed ? findKey(lower, idKeys) : undefined;
   const metadata: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(record)) {
     if (k !== titleKey && k !== bodyKey && k !== idKey) metadata[k] = v;

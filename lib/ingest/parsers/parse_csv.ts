@@ -95,6 +95,7 @@ export function parseCsv(text: string, fallbackTitle: string, delimiter = ","): 
   const rows = csvRows(text, delimiter);
   let header: string[] | undefined;
   const firstLineOf = new Map<string, number>();
+  const mayHoldNul = text.includes("\u0000");
   for (const row of rows) {
     if ("error" in row) {
       if (!header) throw new FileParseError(`invalid header row: ${row.error}`, row.line);
@@ -128,6 +129,7 @@ export function parseCsv(text: string, fallbackTitle: string, delimiter = ","): 
       fallbackTitle: `${fallbackTitle}:${row.line}`,
       line: row.line,
       keyed: true,
+      mayHoldNul,
     });
     const first = firstLineOf.get(doc.recordKey);
     if (first !== undefined) {

@@ -13,6 +13,7 @@ export function parseNdjson(text: string, fallbackTitle: string): ParsedFile {
   const problems: RecordProblem[] = [];
   const firstLineOf = new Map<string, number>();
   const lines = text.split("\n");
+  const mayHoldNul = text.includes("\\u0000");
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!.replace(/\r$/, "");
     if (raw.trim() === "") continue;
@@ -36,6 +37,7 @@ export function parseNdjson(text: string, fallbackTitle: string): ParsedFile {
       fallbackTitle: `${fallbackTitle}:${line}`,
       line,
       keyed: true,
+      mayHoldNul,
     });
     const first = firstLineOf.get(doc.recordKey);
     if (first !== undefined) {

@@ -3,9 +3,12 @@ import { errorMessage } from "../../../lib/errors.ts";
 import type { OpenSearchClient } from "../../../lib/opensearch/opensearch_client.ts";
 import { contentHash } from "../../../lib/ingest/content_hash.ts";
 import { FileParseError } from "../../../lib/ingest/document.ts";
+import type { BulkIndexResult } from "../../../lib/ingest/document_index.ts";
 import {
   type FileToStore,
   findReceipts,
+  type IndexableDocument,
+  loadIndexedOfPaths,
   pruneReceipts,
   type StoredFile,
   storeFiles,
@@ -25,7 +28,7 @@ import {
 } from "../../../lib/ingest/job_queue.ts";
 import { parseDocumentFile } from "../../../lib/ingest/parse_document_file.ts";
 import type { RedisCommands } from "../../../lib/ingest/pipeline_clients.ts";
-import { catchUpIndex, indexAndRecord } from "../../../lib/ingest/reconcile.ts";
+import { catchUpIndex, indexStoredRows } from "../../../lib/ingest/reconcile.ts";
 import { log } from "./log.ts";
 import { isTransientStoreError } from "./store_errors.ts";
 import type { WorkerConfig } from "./worker_config.ts";
@@ -78,6 +81,8 @@ export class IngestWorker {
   readonly #inFlight = new Set<string>();
   readonly #running = new Set<Promise<void>>();
   #sweeping = false;
+  /** When documents last reached the index, if the cache generation was not bumped since. */
+  #indexedAt: number | null = null;
 
   constructor(
     config: WorkerConfig,
@@ -109,6 +114,12 @@ export class IngestWorker {
           lastPromote = now;
           const moved = await promoteDueRetries(this.#redis, keys);
           if (moved > 0) log("info", `${moved} file(s) back in the queue for another attempt`);
+        }
+        // bump the cache generation again once the index has refreshed (documents.json: 5 s), so
+        // no search cached between a write and that refresh outlives it
+        if (this.#indexedAt !== null && now - this.#indexedAt > 6000) {
+          this.#indexedAt = null;
+          await bumpIndexGeneration(this.#redis, keys);
         }
         // catch up on rows left waiting only while idle: a batch in flight indexes its own rows
         if (now - lastSweep >= 5000 && !this.#sweeping && this.#running.size === 0) {
@@ -184,12 +195,7 @@ export class IngestWorker {
         messages = messages.filter((m) => !this.#inFlight.has(m.id));
         failures = 0;
         if (messages.length === 0) continue;
-        for (const m of messages) this.#inFlight.add(m.id);
-        const task = this.#processBatch(messages).finally(() => {
-          for (const m of messages) this.#inFlight.delete(m.id);
-          this.#running.delete(task);
-        });
-        this.#running.add(task);
+        await this.#dispatch(messages, signal);
       } catch (error) {
         failures++;
         if (failures === 1 || failures % 30 === 0) {
@@ -214,45 +220,82 @@ export class IngestWorker {
     }
   }
 
-  async #processBatch(messages: JobMessage[]): Promise<void> {
-    const pending = new Set(messages.map((m) => m.id));
+  /**
+   * Parses the files read and hands them on in groups of about
+   * `batchDocuments` documents, each stored, indexed and acknowledged by its
+   * own task; up to `pipelineDepth` groups are in flight (one storing while
+   * another is indexed), and the next files are parsed meanwhile.
+   */
+  async #dispatch(messages: JobMessage[], signal: AbortSignal): Promise<void> {
+    for (const m of messages) this.#inFlight.add(m.id);
+    const launched = new Set<string>();
+    const launch = async (group: ParsedMessage[]) => {
+      await this.#slot(signal);
+      if (signal.aborted) return; // left pending: read again after the restart
+      for (const p of group) launched.add(p.message.id);
+      const task = this.#processGroup(group).finally(() => {
+        for (const p of group) this.#inFlight.delete(p.message.id);
+        this.#running.delete(task);
+        this.stats.lastBatchAt = new Date().toISOString();
+      });
+      this.#running.add(task);
+    };
     try {
-      const receipts = await findReceipts(this.#sql, messages.map((m) => m.token));
-      if (receipts.size) {
-        log("info", `${receipts.size} file(s) were stored before a restart: acknowledging them`);
-      }
       let group: ParsedMessage[] = [];
       let documents = 0;
       for (const message of messages) {
-        const receipt = receipts.get(message.token);
-        if (receipt) {
-          // stored by an earlier delivery that died before acknowledging: count it once, now
-          await this.#finish(message, outcomeOf(message, receipt, 0));
-          pending.delete(message.id);
-          continue;
-        }
+        if (signal.aborted) break;
         const parsed = await this.#parse(message);
-        if (!parsed) {
-          pending.delete(message.id);
-          continue;
-        }
+        if (!parsed) continue;
         group.push(parsed);
         documents += parsed.file.documents.length;
         if (documents >= this.#config.batchDocuments) {
-          await this.#storeIndexAcknowledge(group);
-          for (const p of group) pending.delete(p.message.id);
+          await launch(group);
           group = [];
           documents = 0;
         }
       }
-      if (group.length) await this.#storeIndexAcknowledge(group);
-      for (const p of group) pending.delete(p.message.id);
-    } catch (error) {
-      for (const message of messages) {
-        if (pending.has(message.id)) await this.#retryOrBury(message, error).catch(() => {});
-      }
+      if (group.length) await launch(group);
+    } finally {
+      for (const m of messages) if (!launched.has(m.id)) this.#inFlight.delete(m.id);
     }
-    this.stats.lastBatchAt = new Date().toISOString();
+  }
+
+  /** Stores, indexes and acknowledges one group of parsed files. */
+  async #processGroup(group: ParsedMessage[]): Promise<void> {
+    try {
+      const receipts = await findReceipts(this.#sql, group.map((p) => p.message.token));
+      if (receipts.size) {
+        log("info", `${receipts.size} file(s) were stored before a restart: acknowledging them`);
+      }
+      const rest = group.filter((p) => !receipts.has(p.message.token));
+      const done = group.filter((p) => receipts.has(p.message.token));
+      if (done.length) {
+        // stored by an earlier delivery that died before acknowledging: its rows may not have
+        // reached the index, so index them (again: versions make that harmless), then count
+        // each file once, now
+        const rows = await loadIndexedOfPaths(this.#sql, done.map((p) => p.message.path));
+        const missed = new Map<string, number>();
+        if (rows.length) {
+          const result = await this.#index(rows);
+          const taken = new Set(result.indexed.map((d) => d.id));
+          for (const r of rows) {
+            if (!taken.has(r.id)) missed.set(r.source.path, (missed.get(r.source.path) ?? 0) + 1);
+          }
+        }
+        for (const p of done) {
+          const receipt = receipts.get(p.message.token)!;
+          await this.#finish(
+            p.message,
+            outcomeOf(p.message, receipt, missed.get(p.message.path) ?? 0),
+          );
+        }
+      }
+      if (rest.length) await this.#storeIndexAcknowledge(rest);
+    } catch (error) {
+      // an acknowledged message is left alone by both (their XACK finds nothing to do)
+      for (const p of group) await this.#retryOrBury(p.message, error).catch(() => {});
+    }
   }
 
   /** Parses one file; a file that cannot be read as a whole is dead-lettered at once (it would fail again). */
@@ -320,28 +363,8 @@ export class IngestWorker {
     const began = performance.now();
     const indexed = new Set<string>();
     if (changed.length) {
-      try {
-        const result = await indexAndRecord(
-          this.#sql,
-          this.#search,
-          this.#config.endpoints.index,
-          changed,
-          { maxBytes: this.#config.bulkBytes },
-        );
-        for (const d of result.indexed) indexed.add(d.id);
-        this.stats.documentsIndexed += result.indexed.length;
-        this.#indexState(result.unavailable);
-        if (result.refused.length) {
-          log(
-            "warn",
-            `the index refused ${result.refused.length} document(s): ${result.refused[0]!.reason}`,
-          );
-        }
-        if (result.indexed.length) await bumpIndexGeneration(this.#redis, this.keys);
-      } catch (error) {
-        // stored but not marked: the background catch-up indexes them again
-        log("warn", `indexing after store failed: ${errorMessage(error)}`);
-      }
+      const result = await this.#index(changed);
+      for (const d of result.indexed) indexed.add(d.id);
     }
     const indexMs = performance.now() - began;
     await Promise.all(group.map((p, i) => {
@@ -359,6 +382,36 @@ export class IngestWorker {
         Math.round(indexMs)
       } ms, acknowledge ${Math.round(performance.now() - began - indexMs)} ms)`,
     );
+  }
+
+  /**
+   * Indexes rows stored as indexed and sets back to waiting those the index
+   * did not take. Throws when PostgreSQL cannot record that: the messages
+   * then stay unacknowledged and are handled again.
+   */
+  async #index(rows: IndexableDocument[]): Promise<BulkIndexResult> {
+    const result = await indexStoredRows(
+      this.#sql,
+      this.#search,
+      this.#config.endpoints.index,
+      rows,
+      {
+        maxBytes: this.#config.bulkBytes,
+      },
+    );
+    this.stats.documentsIndexed += result.indexed.length;
+    this.#indexState(result.unavailable);
+    if (result.refused.length) {
+      log(
+        "warn",
+        `the index refused ${result.refused.length} document(s): ${result.refused[0]!.reason}`,
+      );
+    }
+    if (result.indexed.length) {
+      this.#indexedAt = Date.now();
+      await bumpIndexGeneration(this.#redis, this.keys);
+    }
+    return result;
   }
 
   async #finish(message: JobMessage, outcome: MessageOutcome, deadReason = ""): Promise<void> {
@@ -411,6 +464,7 @@ export class IngestWorker {
       this.stats.documentsIndexed += result.indexed;
       if (result.indexed > 0) {
         log("info", `indexed ${result.indexed} document(s) that were waiting for the index`);
+        this.#indexedAt = Date.now();
         await bumpIndexGeneration(this.#redis, this.keys);
       }
       if (result.indexed > 0 || result.unavailable) this.#indexState(result.unavailable);

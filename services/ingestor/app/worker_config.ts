@@ -48,7 +48,7 @@ export function workerConfig(get: (name: string) => string | undefined): WorkerC
     consumer: get("HAILMARY_INGESTOR_CONSUMER") || "worker-1",
     readBatch: Math.max(1, int("HAILMARY_INGESTOR_READ_BATCH", 64)),
     batchDocuments: Math.max(1, int("HAILMARY_INGESTOR_BATCH_DOCUMENTS", 5000)),
-    pipelineDepth: Math.max(1, int("HAILMARY_INGESTOR_PIPELINE_DEPTH", 2)),
+    pipelineDepth: Math.max(1, int("HAILMARY_INGESTOR_PIPELINE_DEPTH", 3)),
     maxAttempts: Math.max(1, int("HAILMARY_INGESTOR_MAX_ATTEMPTS", 5)),
     retryBaseMs: int("HAILMARY_INGESTOR_RETRY_BASE_MS", 1000),
     claimIdleMs: Math.max(1000, int("HAILMARY_INGESTOR_CLAIM_IDLE_MS", 60_000)),

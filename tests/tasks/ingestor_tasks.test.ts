@@ -1,0 +1,79 @@
+/**
+ * The ingestor tasks' input handling, without servers: validate parses and
+ * reports, ingest refuses bad paths and a stopped worker before touching
+ * any store.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { createTestEnvironment, ops, type TestEnvironment } from "../helpers/test_stack.ts";
+
+let env: TestEnvironment;
+let dir: string;
+
+beforeAll(async () => {
+  env = await createTestEnvironment({
+    name: "ingesttasks",
+    services: ["postgres", "redis", "opensearch", "ingestor"],
+    settings: { ingestor: { inputRoots: ["/srv/allowed"] } },
+  });
+  dir = join(env.dir, "docs");
+  await Deno.mkdir(join(dir, "sub"), { recursive: true });
+  await Deno.writeTextFile(join(dir, "good.md"), "# Good\n\nfine\n");
+  await Deno.writeTextFile(join(dir, "sub", "rows.csv"), 'id,title\n1,one\n2,"two\n');
+  await Deno.writeTextFile(join(dir, "sub", "lines.ndjson"), '{"id":1}\n{"id":2,\n{"id":3}\n');
+  await Deno.writeTextFile(join(dir, "notes.pdf"), "%PDF");
+});
+
+afterAll(async () => {
+  await env.remove();
+});
+
+describe("ingestor:validate", () => {
+  it("lists every malformed record with file:line and exits 1", async () => {
+    const run = await ops(env.file, ["ingestor:validate", dir]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`${join(dir, "sub", "lines.ndjson")}:2: invalid JSON`);
+    expect(run.stdout).toContain(
+      `${join(dir, "sub", "rows.csv")}:3: a quoted field is never closed`,
+    );
+    expect(run.stdout).toContain("3 file(s), 4 document(s), 2 problem(s) in 2 file(s)");
+  });
+
+  it("answers one JSON document with --json and exits 0 for clean files", async () => {
+    const run = await ops(env.file, ["ingestor:validate", join(dir, "*.md"), "--json"]);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ files: 1, documents: 1, badFiles: 0, problems: [] });
+  });
+
+  it("exits 2 when nothing matches or only unreadable types match", async () => {
+    const none = await ops(env.file, ["ingestor:validate", join(dir, "*.json")]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/no file matches/);
+    const pdf = await ops(env.file, ["ingestor:validate", join(dir, "notes.pdf")]);
+    expect(pdf.code).toBe(2);
+    expect(pdf.stderr).toMatch(/no readable file/);
+  });
+});
+
+describe("ingestor:ingest", () => {
+  it("refuses files outside the ingestor's inputRoots with exit 2", async () => {
+    const run = await ops(env.file, ["ingestor:ingest", dir]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/outside the folders the ingestor may read \(\/srv\/allowed\)/);
+  });
+
+  it("refuses to wait for a job no worker would process", async () => {
+    const open = await createTestEnvironment({
+      name: "ingestopen",
+      services: ["postgres", "redis", "opensearch", "ingestor"],
+    });
+    try {
+      const run = await ops(open.file, ["ingestor:ingest-single", join(dir, "good.md")]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/the ingestor is stopped: nothing would process the job/);
+      expect(run.stderr).toMatch(/--no-wait/);
+    } finally {
+      await open.remove();
+    }
+  });
+});
