@@ -1,5 +1,6 @@
 import { UsageError } from "../lib/errors.ts";
 import { type AnyTask, defineTask } from "../lib/task/define_task.ts";
+import { loadDashboard } from "../tui/load_dashboard.ts";
 
 /** The `tui` task: the on-call dashboard over the same task registry as the CLI. */
 export function tuiTasks(): AnyTask[] {
@@ -33,14 +34,8 @@ export function tuiTasks(): AnyTask[] {
           "for a refreshing status without a terminal run ./ops status --watch 2",
         );
       }
-      // Lazily: the registry imports this module, and Ink/React load only for the dashboard.
-      // The dashboard's specifier is a variable on purpose: Deno resolves the npm packages of
-      // every literal dynamic import at start-up, which would slow `status` and `health`.
-      // React's development build records every component render for profiling tools and
-      // costs the dashboard several times the CPU per frame: use the production build
-      if (Deno.env.get("NODE_ENV") === undefined) Deno.env.set("NODE_ENV", "production");
-      const dashboard = new URL("../tui/main.tsx", import.meta.url).href;
-      const { runDashboard } = await import(dashboard) as typeof import("../tui/main.tsx");
+      // Ink and React load only now (tui/cli.ts starts them earlier), in the production build
+      const { runDashboard } = await loadDashboard();
       return await runDashboard({
         environment: ctx.environment,
         runtime: ctx.runtime,

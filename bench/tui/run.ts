@@ -1,7 +1,7 @@
 // Benchmark of the on-call dashboard (`./ops tui`) against a real stack it starts:
 //  1. time to first frame: from starting the dashboard in a 160x48 tmux terminal until the
 //     screen shows it (and until it shows every service probed), `./ops tui` and the bare
-//     `deno run -P=ops tasks/cli.ts tui` alternately;
+//     `deno run -P=ops tui/cli.ts` that it runs (without `deno task` and the shell) alternately;
 //  2. idle CPU: the dashboard left alone at the default refresh (2 s) for 30 s, in the services
 //     view and in the merged logs view, read from /proc/<pid>/stat (the process, and with its
 //     children: the `ps` calls of the status and metrics polls);
@@ -26,7 +26,10 @@ const { values } = parseArgs({
 const services = values.services.split(",").filter(Boolean);
 const runs = Number(values.runs);
 const idleSeconds = Number(values["idle-seconds"]);
-const socket = `hailmary-bench-tui-${Deno.pid}`;
+// a fresh tmux server per session: reusing a socket right after kill-server races its shutdown
+let sessions = 0;
+let socket = `hailmary-bench-tui-${Deno.pid}-0`;
+const freshSocket = () => (socket = `hailmary-bench-tui-${Deno.pid}-${++sessions}`);
 const deno = Deno.execPath();
 
 async function tmux(...args: string[]): Promise<string> {
@@ -53,6 +56,7 @@ function rowsHealthy(screen: string): boolean {
 
 /** Starts the dashboard in a fresh tmux session and times the first frame and the first probed one. */
 async function firstFrame(command: string): Promise<{ frameMs: number; probedMs: number }> {
+  freshSocket();
   const started = performance.now();
   await tmux("new-session", "-d", "-s", "ff", "-x", "160", "-y", "48", command);
   let frameMs = NaN;
@@ -99,7 +103,7 @@ async function idleCpu(
     "160",
     "-y",
     "48",
-    `cd ${root} && exec ${deno} run -q -P=ops tasks/cli.ts tui --env ${envFile}`,
+    `cd ${root} && exec ${deno} run -q -P=ops tui/cli.ts --env ${envFile}`,
   );
   const pid = Number((await tmux("display-message", "-p", "-t", "idle", "#{pane_pid}")).trim());
   for (let i = 0; i < 200 && !rowsHealthy(await tmux("capture-pane", "-p", "-t", "idle")); i++) {
@@ -132,7 +136,7 @@ try {
     viaOps.push(await firstFrame(`cd ${root} && exec ./ops tui --env ${env.file}`));
     viaDeno.push(
       await firstFrame(
-        `cd ${root} && exec ${deno} run -q -P=ops tasks/cli.ts tui --env ${env.file}`,
+        `cd ${root} && exec ${deno} run -q -P=ops tui/cli.ts --env ${env.file}`,
       ),
     );
   }
@@ -162,7 +166,7 @@ try {
     } ms`,
   );
   console.log(
-    `${mark(firstDeno < 500)} first frame, deno run tasks/cli.ts tui:  median ${
+    `${mark(firstDeno < 500)} first frame, deno run -P=ops tui/cli.ts: median ${
       f(firstDeno)
     } ms of ${runs}; every service probed ${f(median(viaDeno.map((r) => r.probedMs)))} ms`,
   );
