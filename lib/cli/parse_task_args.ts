@@ -94,13 +94,17 @@ export function parseTaskArgs(task: AnyTask, argv: string[]): ParsedTaskArgs {
   }
   const specsArgs = task.args ?? [];
   const required = specsArgs.filter((a) => a.required).length;
-  if (args.length < required) {
+  const wantsHelp = values.help === true;
+  if (args.length < required && !wantsHelp) {
     const missing = specsArgs.slice(args.length).filter((a) => a.required).map((a) =>
       a.name.toUpperCase()
     );
     throw new UsageError(`${task.id} needs ${missing.join(" ")}`, `usage: ./ops ${usage(task)}`);
   }
-  if (!task.passThrough && !specsArgs.some((a) => a.variadic) && args.length > specsArgs.length) {
+  if (
+    !wantsHelp && !task.passThrough && !specsArgs.some((a) => a.variadic) &&
+    args.length > specsArgs.length
+  ) {
     throw new UsageError(
       `${task.id} takes ${specsArgs.length || "no"} argument(s), got ${
         JSON.stringify(args.slice(specsArgs.length).join(" "))
