@@ -5,7 +5,7 @@
  * set (tasks/backup_set.ts) calls.
  * @module
  */
-import { dirname, join } from "node:path";
+import { dirname, join } from "../lib/path.ts";
 import {
   type BackupManifest,
   readBackup,
@@ -29,7 +29,7 @@ import { copyFilesForService, filesUnder } from "../lib/opensearch/mod.ts";
 import { createProgress } from "../lib/output/progress.ts";
 import { serviceUser } from "../lib/runtime/service_user.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
-import { opensearchPaths } from "../services/opensearch/service.ts";
+import { opensearchPaths } from "../services/opensearch/paths.ts";
 import { aliasActions, indexStates, selectIndices } from "./opensearch_indices.ts";
 
 /** One index in an OpenSearch backup. */

@@ -4,7 +4,7 @@
  * run, and what the stack backup set (tasks/backup_set.ts) calls.
  * @module
  */
-import { join } from "node:path";
+import { join } from "../lib/path.ts";
 import {
   type BackupManifest,
   readBackup,

@@ -1,5 +1,5 @@
 import { join, relative } from "../path.ts";
-import { z } from "zod";
+import type { z } from "zod";
 import { suggest } from "../cli/suggest.ts";
 import { UsageError } from "../errors.ts";
 import { projectRoot, servicesDir } from "../paths.ts";
@@ -10,14 +10,18 @@ export const indicesDir: string = join(servicesDir, "opensearch", "indices");
 /** Names a versioned index may have: lower case, and never ending in `-vN` (that is a version). */
 export const indexNamePattern: RegExp = /^[a-z][a-z0-9_-]{0,200}$/;
 
-const definitionSchema = z.object({
-  description: z.string().optional(),
-  settings: z.record(z.string(), z.unknown()).default({}),
-  mappings: z.record(z.string(), z.unknown()).default({}),
-}).strict();
+/** zod loads only when a definition is read, never at start-up. */
+async function definitionSchema() {
+  const { z } = await import("zod");
+  return z.object({
+    description: z.string().optional(),
+    settings: z.record(z.string(), z.unknown()).default({}),
+    mappings: z.record(z.string(), z.unknown()).default({}),
+  }).strict();
+}
 
 /** What an index is made of: the body of the create-index call, without aliases (those are managed). */
-export type IndexDefinition = z.infer<typeof definitionSchema>;
+export type IndexDefinition = z.infer<Awaited<ReturnType<typeof definitionSchema>>>;
 
 /**
  * Checks a name given for a versioned index.
@@ -80,7 +84,7 @@ export async function loadIndexDefinition(
       "fix the file and run again",
     );
   }
-  const parsed = definitionSchema.safeParse(value);
+  const parsed = (await definitionSchema()).safeParse(value);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) =>
       `${i.path.join(".") || "(top level)"}: ${i.message}`

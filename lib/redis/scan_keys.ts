@@ -1,4 +1,11 @@
-import { Buffer } from "node:buffer";
+import type { Buffer } from "node:buffer";
+
+// node:buffer loads with the redis client, inside the functions that scan: never at start-up
+let BufferClass: typeof Buffer;
+async function loadBuffer(): Promise<typeof Buffer> {
+  BufferClass ??= (await import("node:buffer")).Buffer;
+  return BufferClass;
+}
 import type { RedisConnection } from "./connect_redis.ts";
 
 /** Options of the SCAN-based functions. */
@@ -37,6 +44,7 @@ async function* scanPages(
   options: ScanKeysOptions,
 ): AsyncGenerator<Buffer[]> {
   const { RESP_TYPES } = await import("redis");
+  const Buffer = await loadBuffer();
   // keys as Buffers: a key that is not valid UTF-8 must be unlinked byte for byte
   const binary = client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
   let cursor = "0";
@@ -76,13 +84,13 @@ function isAscii(bytes: Uint8Array): boolean {
 function unpack(page: PackedPage): KeyArg[] {
   const keys: KeyArg[] = [];
   const text = isAscii(page.data)
-    ? Buffer.from(page.data.buffer, page.data.byteOffset, page.data.byteLength).toString("latin1")
+    ? BufferClass.from(page.data.buffer, page.data.byteOffset, page.data.byteLength).toString("latin1")
     : undefined;
   let start = 0;
   for (const end of page.ends) {
     keys.push(
       text === undefined
-        ? Buffer.from(page.data.buffer, page.data.byteOffset + start, end - start)
+        ? BufferClass.from(page.data.buffer, page.data.byteOffset + start, end - start)
         : text.slice(start, end),
     );
     start = end;
@@ -143,6 +151,7 @@ async function unlinkBatches(
   options: ScanKeysOptions,
 ): Promise<number> {
   const { RESP_TYPES } = await import("redis");
+  const Buffer = await loadBuffer();
   const binary = client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
   const limit = options.inFlight ?? 8;
   const pending = new Set<Promise<void>>();

@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join } from "../path.ts";
 import { serviceUser } from "../runtime/service_user.ts";
 import type { RedisFiles } from "./background_save.ts";
 

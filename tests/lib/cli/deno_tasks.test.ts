@@ -15,7 +15,7 @@ describe("deno.json tasks", () => {
 
   it("name every task service:action or a stack verb, each with a description", () => {
     for (const [id, task] of Object.entries(config.tasks)) {
-      expect(id).toMatch(/^([a-z]+:[a-z-]+|[a-z]+)$/);
+      expect(id).toMatch(/^([a-z]+:[a-z-]+|[a-z]+(-[a-z]+)*)$/);
       expect(task.description.length).toBeGreaterThan(10);
     }
   });
