@@ -35,7 +35,9 @@ export interface ParsedTaskArgs {
  */
 export function parseTaskArgs(task: AnyTask, argv: string[]): ParsedTaskArgs {
   const specs: Record<string, OptionSpec> = { ...globalOptions, ...task.options };
-  const shorts = new Map(
+  // pass-through tasks (psql) leave short flags such as -h and -c to the program
+  const shortSpecs = task.passThrough ? (task.options as Record<string, OptionSpec>) : specs;
+  const shorts = new Map(Object.entries(shortSpecs).flatMap(([name, spec]) => (spec.short ? [[spec.short, name] as const] : [])));
     Object.entries(specs).flatMap((
       [name, spec],
     ) => (spec.short ? [[spec.short, name] as const] : [])),
