@@ -37,8 +37,8 @@ export function parseTaskArgs(task: AnyTask, argv: string[]): ParsedTaskArgs {
   const specs: Record<string, OptionSpec> = { ...globalOptions, ...task.options };
   // pass-through tasks (psql) leave short flags such as -h and -c to the program
   const shortSpecs = task.passThrough ? (task.options as Record<string, OptionSpec>) : specs;
-  const shorts = new Map(Object.entries(shortSpecs).flatMap(([name, spec]) => (spec.short ? [[spec.short, name] as const] : [])));
-    Object.entries(specs).flatMap((
+  const shorts = new Map(
+    Object.entries(shortSpecs).flatMap((
       [name, spec],
     ) => (spec.short ? [[spec.short, name] as const] : [])),
   );
