@@ -110,6 +110,7 @@ export class LiveStackModel implements StackModel {
   #error: string | null = null;
   #timers = new Set<ReturnType<typeof setTimeout>>();
   #polling: Promise<void> | undefined;
+  #slowPolling: Promise<void> | undefined;
   #started = false;
   #slowPolls = 0;
   #closed = false;
@@ -271,7 +272,13 @@ export class LiveStackModel implements StackModel {
     this.#publish();
   }
 
-  async #pollSlow(): Promise<void> {
+  #pollSlow(): Promise<void> {
+    // the timer and a finished action may both ask: one sample at a time
+    this.#slowPolling ??= this.#sampleSlow().finally(() => (this.#slowPolling = undefined));
+    return this.#slowPolling;
+  }
+
+  async #sampleSlow(): Promise<void> {
     if (this.#closed) return;
     const running = (this.#statuses ?? []).filter((s) => s.pid !== null);
     const [figures, backups] = await Promise.all([
