@@ -22,6 +22,10 @@ export const composeCommands = {
   },
 
   /** Starts one service (not its dependencies: the graph orders them) and waits until healthy. */
+  /** Creates a service's container and the project network without starting anything. */
+  create(project: ComposeProject, service: string): string[] {
+    return [...composeCommands.base(project), "up", "--no-start", "--no-deps", service];
+  },
   up(project: ComposeProject, service: string, waitTimeoutSeconds: number): string[] {
     return [
       ...composeCommands.base(project),

@@ -48,6 +48,8 @@ export class ComposeRuntime implements Runtime {
   readonly project: ComposeProject;
   readonly #cli: DockerCli;
   readonly #waitTimeoutSeconds: number;
+  /** The first start creates the project network alone: parallel `up`s would each create one. */
+  #networkReady: Promise<void> | undefined;
 
   constructor(environment: Environment, options: ComposeRuntimeOptions = {}) {
     this.environment = environment;
@@ -90,6 +92,10 @@ export class ComposeRuntime implements Runtime {
     const name = service.definition.name;
     const before = await this.inspect(service);
     await this.prepareMounts(options.signal);
+    this.#networkReady ??= runDocker(this.#cli, composeCommands.create(this.project, name)).then(
+      () => {},
+    );
+    await this.#networkReady;
     const up = await runDocker(
       this.#cli,
       composeCommands.up(this.project, name, this.#waitTimeoutSeconds),
