@@ -1,17 +1,44 @@
 /**
- * The entry of `deno task tui` (`./ops tui`): the CLI, with the dashboard's
- * own modules (Ink, React, the views) loading from the first moment while
- * the CLI reads the environment, and the rest of the task registry only after
- * the first frame. `mod.ts tui` and `tasks/cli.ts tui` run the same task.
+ * The entry of `deno task tui` (`./ops tui`): the CLI running the `tui` task,
+ * arranged for a fast first frame.
+ * - deno.json runs it with `--node-modules-dir=manual`: Deno then takes the
+ *   installed npm packages as they are instead of checking the installation
+ *   for each of the dashboard's packages (about 150 ms of start-up). When a
+ *   package is missing (a fresh checkout, a new version in deno.json) the
+ *   dashboard's import fails before anything is printed, and this entry runs
+ *   itself again in the default mode, which installs it.
+ * - The dashboard's modules (Ink, React, the views) start loading at once;
+ *   the rest of the task registry loads only after the first frame.
+ * `mod.ts tui` and `tasks/cli.ts tui` run the same task, only slower to start.
  * @module
  */
 import { loadDashboard } from "./load_dashboard.ts";
 
-loadDashboard().catch(() => {
-  // the task waits on the same import and reports a failure there
-});
-const { main } = await import("../lib/cli/main.ts");
-const { tuiTasks } = await import("../tasks/tui.ts");
+const retried = Deno.env.get("OPS_TUI_INSTALL_RETRY") === "1";
+const dashboard = loadDashboard().then(() => undefined, (error: unknown) => error);
+const cli = Promise.all([import("../lib/cli/main.ts"), import("../tasks/tui.ts")]);
+cli.catch(() => {});
+const failure = (await dashboard) ?? await cli.then(() => undefined, (error: unknown) => error);
+if (failure !== undefined && !retried) {
+  const root = new URL("..", import.meta.url).pathname;
+  const { code } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-q",
+      `--config=${root}deno.json`,
+      "-P=ops",
+      "--node-modules-dir=auto",
+      new URL(import.meta.url).pathname,
+      ...Deno.args,
+    ],
+    env: { OPS_TUI_INSTALL_RETRY: "1" },
+    stdin: "inherit",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  Deno.exit(code);
+}
+const [{ main }, { tuiTasks }] = await cli;
 Deno.exit(
   await main(["tui", ...Deno.args], {
     quick: tuiTasks,
