@@ -98,7 +98,13 @@ export function serveHealth(
   signal: AbortSignal,
 ): Deno.HttpServer {
   return Deno.serve(
-    { hostname: "127.0.0.1", port, signal, onListen: () => {} },
+    // loopback for the native runtime; containers set HAILMARY_INGESTOR_HOST=0.0.0.0
+    {
+      hostname: Deno.env.get("HAILMARY_INGESTOR_HOST") || "127.0.0.1",
+      port,
+      signal,
+      onListen: () => {},
+    },
     async (request) => {
       const url = new URL(request.url);
       if (url.pathname !== "/health" || request.method !== "GET") {

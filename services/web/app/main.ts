@@ -60,12 +60,14 @@ const connectRedis = async () => {
 };
 void connectRedis();
 
+// loopback for the native runtime; containers set HAILMARY_WEB_HOST=0.0.0.0 to be reachable
+const hostname = Deno.env.get("HAILMARY_WEB_HOST") || "127.0.0.1";
 const server = Deno.serve(
   {
-    hostname: "127.0.0.1",
+    hostname,
     port: config.port,
     signal: controller.signal,
-    onListen: ({ port }) => log("INFO", `web listening on http://127.0.0.1:${port}`),
+    onListen: ({ port }) => log("INFO", `web listening on http://${hostname}:${port}`),
   },
   webHandler({
     config,
