@@ -1,7 +1,7 @@
 // Benchmark of the on-call dashboard (`./ops tui`) against a real stack it starts:
 //  1. time to first frame: from starting the dashboard in a 160x48 tmux terminal until the
-//     screen shows it (and until it shows every service probed), `./ops tui` and the bare
-//     `deno run -P=ops tui/cli.ts` that it runs (without `deno task` and the shell) alternately;
+//     screen shows it (and until it shows every service probed), `./ops tui` and the command of
+//     deno.json's `tui` task that it runs (without the wrapper and `deno task`) alternately;
 //  2. idle CPU: the dashboard left alone at the default refresh (2 s) for 30 s, in the services
 //     view and in the merged logs view, read from /proc/<pid>/stat (the process, and with its
 //     children: the `ps` calls of the status and metrics polls);
@@ -31,6 +31,10 @@ let sessions = 0;
 let socket = `hailmary-bench-tui-${Deno.pid}-0`;
 const freshSocket = () => (socket = `hailmary-bench-tui-${Deno.pid}-${++sessions}`);
 const deno = Deno.execPath();
+// what `deno task tui` runs, read from deno.json (`deno` resolved to this binary)
+const direct =
+  (JSON.parse(await Deno.readTextFile(`${root}/deno.json`)).tasks.tui.command as string)
+    .replace(/^deno /, `${deno} `);
 
 async function tmux(...args: string[]): Promise<string> {
   const out = await new Deno.Command("tmux", {
@@ -103,7 +107,7 @@ async function idleCpu(
     "160",
     "-y",
     "48",
-    `cd ${root} && exec ${deno} run -q -P=ops tui/cli.ts --env ${envFile}`,
+    `cd ${root} && exec ${direct} --env ${envFile}`,
   );
   const pid = Number((await tmux("display-message", "-p", "-t", "idle", "#{pane_pid}")).trim());
   for (let i = 0; i < 200 && !rowsHealthy(await tmux("capture-pane", "-p", "-t", "idle")); i++) {
@@ -135,9 +139,7 @@ try {
   for (let i = 0; i < runs; i++) {
     viaOps.push(await firstFrame(`cd ${root} && exec ./ops tui --env ${env.file}`));
     viaDeno.push(
-      await firstFrame(
-        `cd ${root} && exec ${deno} run -q -P=ops tui/cli.ts --env ${env.file}`,
-      ),
+      await firstFrame(`cd ${root} && exec ${direct} --env ${env.file}`),
     );
   }
   const servicesIdle = await idleCpu(env.file, []);
@@ -166,7 +168,7 @@ try {
     } ms`,
   );
   console.log(
-    `${mark(firstDeno < 500)} first frame, deno run -P=ops tui/cli.ts: median ${
+    `${mark(firstDeno < 500)} first frame, deno.json's command alone:  median ${
       f(firstDeno)
     } ms of ${runs}; every service probed ${f(median(viaDeno.map((r) => r.probedMs)))} ms`,
   );
