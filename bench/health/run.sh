@@ -12,23 +12,28 @@ export PATH="$PWD/.ops/bin:$PATH" NO_COLOR=1 OPS_ENV="$env"
 status=$(deno task -q status --json)
 port() { printf '%s' "$status" | deno eval --quiet "const s = JSON.parse(await new Response(Deno.stdin.readable).text()); console.log(s.services.find((x) => x.name === '$1').port)"; }
 pg=$(port postgres) redis=$(port redis) os=$(port opensearch)
+extra=()
+for app in web ingestor; do
+  p=$(port "$app")
+  [ "$p" != "undefined" ] && extra+=("http://127.0.0.1:$p/health")
+done
 state_dir=$(deno eval --quiet "import { loadEnvironment } from './lib/config/mod.ts'; console.log((await loadEnvironment('$env')).stateDir)")
 REDISCLI_AUTH=$(cat "$state_dir/secrets/redis-password")
 export REDISCLI_AUTH
 
 deno task -q health >/dev/null || { echo "the stack is not healthy: run ./ops up first" >&2; exit 1; }
-bench/health/shell_health.sh "$pg" "$redis" "$os" || { echo "the shell check fails on this stack" >&2; exit 1; }
+bench/health/shell_health.sh "$pg" "$redis" "$os" "${extra[@]}" || { echo "the shell check fails on this stack" >&2; exit 1; }
 
 ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N); echo $(( (e - s) / 1000 )); }
 ops_times=() shell_times=()
 for _ in $(seq "$runs"); do
   ops_times+=("$(ms deno task -q health)")
-  shell_times+=("$(ms bench/health/shell_health.sh "$pg" "$redis" "$os")")
+  shell_times+=("$(ms bench/health/shell_health.sh "$pg" "$redis" "$os" "${extra[@]}")")
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 o=$(median "${ops_times[@]}") s=$(median "${shell_times[@]}")
-awk -v o="$o" -v s="$s" -v n="$runs" 'BEGIN {
-  printf "runs: %d each, alternating\n", n
+awk -v o="$o" -v s="$s" -v n="$runs" -v c="$((3 + ${#extra[@]}))" 'BEGIN {
+  printf "runs: %d each, alternating; services checked: %d\n", n, c
   printf "deno task health:   median %.1f ms\n", o / 1000
   printf "shell health check: median %.1f ms\n", s / 1000
   printf "ratio (ops / shell): %.2f\n", o / s

@@ -1,3 +1,4 @@
+import { httpGet } from "./_http_get.ts";
 import { timedProbe } from "./_socket.ts";
 import type { Probe } from "./types.ts";
 
@@ -5,8 +6,10 @@ import type { Probe } from "./types.ts";
 export function httpProbe(url: string, timeoutMs = 3000): Probe {
   return (signal) =>
     timedProbe(signal, timeoutMs, async (s) => {
-      const response = await fetch(url, { signal: s });
-      await response.body?.cancel();
-      return { healthy: response.ok, detail: `HTTP ${response.status}` };
+      const { status } = await httpGet(url, s);
+      return {
+        healthy: status >= 200 && status < 300,
+        detail: status ? `HTTP ${status}` : "no HTTP answer",
+      };
     });
 }
