@@ -29,7 +29,12 @@ function sortedKeys(_key: string, value: unknown): unknown {
  * is recognised and skipped.
  */
 export function contentHash(doc: Pick<ParsedDocument, "title" | "body" | "metadata">): string {
+  // title and body hold no NUL (parsers remove it), so NUL separates the parts unambiguously
   return createHash("sha256")
-    .update(canonicalJson([doc.title, doc.body, doc.metadata]))
+    .update(doc.title)
+    .update("\u0000")
+    .update(doc.body)
+    .update("\u0000")
+    .update(canonicalJson(doc.metadata))
     .digest("hex");
 }

@@ -30,12 +30,18 @@ export function shortTitle(text: string): string {
   return line.length > maxTitleLength ? line.slice(0, maxTitleLength - 1) + "…" : line;
 }
 
-function findKey(lower: Map<string, string>, keys: string[]): string | undefined {
-  for (const key of keys) {
-    const found = lower.get(key);
-    if (found !== undefined) return found;
+/** The key of `record` that best matches `names` (earlier names win, then earlier keys), case-blind. */
+function pick(keys: string[], lower: string[], names: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let rank = names.length;
+  for (let i = 0; i < keys.length; i++) {
+    const r = names.indexOf(lower[i]!);
+    if (r >= 0 && r < rank) {
+      rank = r;
+      best = keys[i];
+    }
   }
-  return undefined;
+  return best;
 }
 
 function scalarText(value: unknown): string | undefined {
@@ -56,17 +62,14 @@ export function documentFromRecord(
 ): ParsedDocument {
   // copying every record costs; only text that can hold a NUL needs it
   const record = options.mayHoldNul === false ? input : cleanJson(input) as Record<string, unknown>;
-  const lower = new Map<string, string>();
-  for (const k of Object.keys(record)) {
-    const l = k.toLowerCase();
-    if (!lower.has(l)) lower.set(l, k);
-  }
-  const titleKey = findKey(lower, titleKeys);
-  const bodyKey = findKey(lower, bodyKeys);
-  const idKey = options.keyed ? findKey(lower, idKeys) : undefined;
+  const keys = Object.keys(record);
+  const lower = keys.map((k) => k.toLowerCase());
+  const titleKey = pick(keys, lower, titleKeys);
+  const bodyKey = pick(keys, lower, bodyKeys);
+  const idKey = options.keyed ? pick(keys, lower, idKeys) : undefined;
   const metadata: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(record)) {
-    if (k !== titleKey && k !== bodyKey && k !== idKey) metadata[k] = v;
+  for (const k of keys) {
+    if (k !== titleKey && k !== bodyKey && k !== idKey) metadata[k] = record[k];
   }
   const titleText = titleKey === undefined ? undefined : scalarText(record[titleKey]);
   let body = bodyKey === undefined ? undefined : scalarText(record[bodyKey]);
