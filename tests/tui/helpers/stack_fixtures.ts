@@ -83,7 +83,7 @@ export function serviceTasks(name: string): TaskSummary[] {
 export async function until(
   check: () => boolean,
   describe: () => string = () => "",
-  timeoutMs = 2000,
+  timeoutMs = 5000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
