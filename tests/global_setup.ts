@@ -4,13 +4,20 @@
  * Test files get its environment file from `sharedStackEnv()` (tests/helpers/shared_stack.ts).
  */
 import type { TestProject } from "vitest/node";
-import { createTestEnvironment, opsOk, type TestEnvironment } from "./helpers/test_stack.ts";
+import { createTestEnvironment, ops, opsOk, type TestEnvironment } from "./helpers/test_stack.ts";
 
 let shared: TestEnvironment | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
   shared = await createTestEnvironment({ name: "shared" });
-  await opsOk(shared.file, ["up"]);
+  try {
+    await opsOk(shared.file, ["up"]);
+  } catch (error) {
+    // vitest skips teardown when setup fails: leave no process of a half-started stack behind
+    await ops(shared.file, ["down"]);
+    await shared.remove();
+    throw error;
+  }
   (project.provide as (key: string, value: string) => void)("stackEnv", shared.file);
 }
 
