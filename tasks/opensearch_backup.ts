@@ -9,7 +9,6 @@ import { dirname, join } from "../lib/path.ts";
 import {
   type BackupManifest,
   readBackup,
-  verifyBackup,
   withBackupLock,
   writeBackup,
 } from "../lib/backup/mod.ts";
@@ -27,6 +26,7 @@ import {
 } from "../lib/opensearch/mod.ts";
 import { copyFilesForService, filesUnder } from "../lib/opensearch/mod.ts";
 import { createProgress } from "../lib/output/progress.ts";
+import { assertBackupIntact } from "./assert_backup_intact.ts";
 import { serviceUser } from "../lib/runtime/service_user.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
 import { opensearchPaths } from "../services/opensearch/paths.ts";
@@ -221,21 +221,7 @@ export async function restoreOpenSearch(
   const service = ctx.service("opensearch");
   const began = performance.now();
   const backup = await readBackup(ctx.environment.backupDir, "opensearch", id);
-  const verifying = createProgress(ctx.output, {
-    label: `verifying opensearch ${backup.manifest.id}`,
-    total: backup.manifest.totalBytes,
-  });
-  const report = await verifyBackup(backup, (n) => verifying.update(n)).finally(() =>
-    verifying.done()
-  );
-  if (!report.ok) {
-    throw new FailedError(
-      `opensearch backup ${backup.manifest.id} is damaged, nothing was changed: ${
-        report.problems.join("; ")
-      }`,
-      { hint: "pick another backup (./ops opensearch:backups)" },
-    );
-  }
+  await assertBackupIntact(ctx, backup);
   const details = openSearchDetails(backup.manifest);
   const rename = options.rename ?? false;
   const prefix = rename ? "restored-" : "";

@@ -1,6 +1,6 @@
-import { readBackup, verifyBackup, type VerifyReport, withBackupLock } from "../lib/backup/mod.ts";
+import { readBackup, withBackupLock } from "../lib/backup/mod.ts";
+import { assertBackupIntact } from "./assert_backup_intact.ts";
 import { FailedError, UsageError } from "../lib/errors.ts";
-import { createProgress } from "../lib/output/progress.ts";
 import { postgresAccess } from "../lib/postgres/postgres_access.ts";
 import {
   databaseNamePattern,
@@ -47,29 +47,6 @@ function randomSuffix(): string {
     (b) => b.toString(16).padStart(2, "0"),
   )
     .join("");
-}
-
-/** Checks every checksum of a backup. @throws {FailedError} listing the problems (nothing was touched). */
-export async function assertBackupIntact(
-  ctx: TaskContext,
-  backup: Awaited<ReturnType<typeof readBackup>>,
-): Promise<VerifyReport> {
-  const progress = createProgress(ctx.output, {
-    label: `verifying ${backup.manifest.id}`,
-    total: backup.manifest.totalBytes,
-  });
-  const report = await verifyBackup(backup, (n) => progress.update(n)).finally(() =>
-    progress.done()
-  );
-  if (!report.ok) {
-    throw new FailedError(
-      `${backup.manifest.service} backup ${backup.manifest.id} is damaged, nothing was changed:\n    ${
-        report.problems.join("\n    ")
-      }`,
-      { hint: `pick another backup: ./ops ${backup.manifest.service}:backups` },
-    );
-  }
-  return report;
 }
 
 /**

@@ -8,13 +8,13 @@ import { join } from "../lib/path.ts";
 import {
   type BackupManifest,
   readBackup,
-  verifyBackup,
   withBackupLock,
   writeBackup,
 } from "../lib/backup/mod.ts";
 import type { ConfiguredService } from "../lib/config/mod.ts";
 import { FailedError, UsageError } from "../lib/errors.ts";
 import { createProgress } from "../lib/output/progress.ts";
+import { assertBackupIntact } from "./assert_backup_intact.ts";
 import {
   backgroundSave,
   connectRedis,
@@ -192,21 +192,7 @@ export async function restoreRedis(
   const service = ctx.service("redis");
   assertNative(ctx, "redis:restore");
   const backup = await readBackup(ctx.environment.backupDir, "redis", id);
-  const verifying = createProgress(ctx.output, {
-    label: `verifying redis ${backup.manifest.id}`,
-    total: backup.manifest.totalBytes,
-  });
-  const report = await verifyBackup(backup, (n) => verifying.update(n)).finally(() =>
-    verifying.done()
-  );
-  if (!report.ok) {
-    throw new FailedError(
-      `redis backup ${backup.manifest.id} is damaged, nothing was changed: ${
-        report.problems.join("; ")
-      }`,
-      { hint: "pick another backup (./ops redis:backups)" },
-    );
-  }
+  await assertBackupIntact(ctx, backup);
   const details = redisDetails(backup.manifest);
   if (options.confirm ?? true) {
     await ctx.confirm(
