@@ -85,10 +85,12 @@ describe("the dashboard in a terminal", () => {
     );
 
     // 1. the services, healthy
+    // generous first wait: in a fresh checkout the first start compiles every dashboard module
     let text = await waitFor(
       "postgres and redis healthy",
       (t) =>
         /running\s+healthy/.test(row(t, "postgres")) && /running\s+healthy/.test(row(t, "redis")),
+      120_000,
     );
     expect(text).toContain("HailMary Ops  env test (native)");
     expect(text).toMatch(/SERVICE\s+STATE\s+HEALTH\s+LATENCY\s+UPTIME\s+PID\s+PORT/);
