@@ -168,5 +168,5 @@ describe("the dashboard in a terminal", () => {
     const audit = (await Deno.readTextFile(join(env.stateDir, "audit.log"))).trim().split("\n")
       .map((l) => JSON.parse(l));
     expect(audit.map((a) => [a.task, a.exitCode])).toEqual([["redis:stop", 0], ["redis:start", 0]]);
-  });
+  }, 300_000);
 });
