@@ -6,12 +6,7 @@
  * @module
  */
 import { dirname, join } from "../lib/path.ts";
-import {
-  type BackupManifest,
-  readBackup,
-  withBackupLock,
-  writeBackup,
-} from "../lib/backup/mod.ts";
+import { type BackupManifest, readBackup, withBackupLock, writeBackup } from "../lib/backup/mod.ts";
 import type { ConfiguredService } from "../lib/config/mod.ts";
 import { FailedError, UsageError } from "../lib/errors.ts";
 import {

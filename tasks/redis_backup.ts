@@ -5,12 +5,7 @@
  * @module
  */
 import { join } from "../lib/path.ts";
-import {
-  type BackupManifest,
-  readBackup,
-  withBackupLock,
-  writeBackup,
-} from "../lib/backup/mod.ts";
+import { type BackupManifest, readBackup, withBackupLock, writeBackup } from "../lib/backup/mod.ts";
 import type { ConfiguredService } from "../lib/config/mod.ts";
 import { FailedError, UsageError } from "../lib/errors.ts";
 import { createProgress } from "../lib/output/progress.ts";

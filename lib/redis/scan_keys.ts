@@ -84,7 +84,9 @@ function isAscii(bytes: Uint8Array): boolean {
 function unpack(page: PackedPage): KeyArg[] {
   const keys: KeyArg[] = [];
   const text = isAscii(page.data)
-    ? BufferClass.from(page.data.buffer, page.data.byteOffset, page.data.byteLength).toString("latin1")
+    ? BufferClass.from(page.data.buffer, page.data.byteOffset, page.data.byteLength).toString(
+      "latin1",
+    )
     : undefined;
   let start = 0;
   for (const end of page.ends) {
