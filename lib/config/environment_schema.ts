@@ -6,7 +6,6 @@ export const runtimeKinds = ["native", "compose"] as const;
 export type RuntimeKind = (typeof runtimeKinds)[number];
 
 /** Schema of the top level of `environments/<name>.yaml`; each service section is checked by its own service schema. */
-// deno-lint-ignore no-slow-types -- the inferred zod type is the point; this package is not published
 export const environmentFileSchema = z.object({
   name: z.string().regex(/^[a-z][a-z0-9-]*$/, "use lower-case letters, digits and '-'"),
   description: z.string().optional(),
