@@ -7,6 +7,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 300_000,
     pool: "forks",
+    // one file at a time: suites start real servers (OpenSearch among them) on a 2-core
+    // machine, and the terminal end-to-end test must not compete with them for the CPU
+    fileParallelism: false,
     reporters: ["default", ["json", { outputFile: ".ops/test-results.json" }]],
   },
 });
