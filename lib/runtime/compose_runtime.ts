@@ -50,6 +50,7 @@ export class ComposeRuntime implements Runtime {
   readonly #waitTimeoutSeconds: number;
   /** The first start creates the project network alone: parallel `up`s would each create one. */
   #networkReady: Promise<void> | undefined;
+  #mountsReady: Promise<void> | undefined;
 
   constructor(environment: Environment, options: ComposeRuntimeOptions = {}) {
     this.environment = environment;
@@ -91,7 +92,9 @@ export class ComposeRuntime implements Runtime {
     const began = performance.now();
     const name = service.definition.name;
     const before = await this.inspect(service);
-    await this.prepareMounts(options.signal);
+    // once per run: parallel starts of a wave would write the same secret files at once
+    this.#mountsReady ??= this.prepareMounts(options.signal);
+    await this.#mountsReady;
     this.#networkReady ??= runDocker(this.#cli, composeCommands.create(this.project, name)).then(
       () => {},
     );
