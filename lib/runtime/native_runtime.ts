@@ -11,6 +11,7 @@ import {
   readProcStat,
   readProcStats,
   sleep,
+  startTolerance,
 } from "./proc.ts";
 import { followLog, tailLines } from "./log_file.ts";
 import { type ServiceUser, serviceUser } from "./service_user.ts";
@@ -82,7 +83,8 @@ export class NativeRuntime implements Runtime {
       const { pid, record } = f;
       const stat = live.get(pid);
       const alive = stat !== undefined && !/^[ZX]/.test(stat.state) &&
-        (!record || record.pid !== pid || Math.abs(stat.startedEpoch - record.startedEpoch) <= 2);
+        (!record || record.pid !== pid ||
+          Math.abs(stat.startedEpoch - record.startedEpoch) <= startTolerance);
       if (!alive) {
         return {
           state: "crashed",
@@ -213,7 +215,11 @@ export class NativeRuntime implements Runtime {
       if (options.signal?.aborted) {
         throw new FailedError(`start of ${service.definition.name} was cancelled`);
       }
-      if (!(await isAlive(pid, startedEpoch))) {
+      // a second look before declaring it dead: one `ps` reading on a loaded machine is not proof
+      if (
+        !(await isAlive(pid, startedEpoch)) &&
+        (await sleep(200), !(await isAlive(pid, startedEpoch)))
+      ) {
         const { lines } = await tailLines(nativePaths(service).logFile, 15);
         throw new FailedError(
           `${service.definition.name} exited during start-up: last log lines:\n    ${

@@ -66,11 +66,17 @@ export async function readProcStats(pids: readonly number[]): Promise<ProcStat[]
   return await ps(["-p", pids.join(",")]);
 }
 
+/**
+ * How far two readings of one process's start time may differ: `etimes` has
+ * whole seconds and a loaded machine delays `ps`; a pid is not reused that fast.
+ */
+export const startTolerance = 5;
+
 /** True when the process exists, is not a zombie and (when given) started at `startedEpoch` (±2 s). */
 export async function isAlive(pid: number, startedEpoch?: number): Promise<boolean> {
   const stat = await readProcStat(pid);
   if (!stat || isGone(stat)) return false;
-  return startedEpoch === undefined || Math.abs(stat.startedEpoch - startedEpoch) <= 2;
+  return startedEpoch === undefined || Math.abs(stat.startedEpoch - startedEpoch) <= startTolerance;
 }
 
 function isGone(stat: ProcStat): boolean {
