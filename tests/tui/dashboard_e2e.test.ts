@@ -82,7 +82,8 @@ describe("the dashboard in a terminal", () => {
     "shows the stack, stops and starts redis with confirmation, filters merged logs and quits cleanly",
     async () => {
       await keys(
-        `cd ${root} && ./ops tui --env ${env.file}`,
+        // CI=true makes Ink skip interactive frames (it expects no terminal there); an operator's terminal has no CI
+        `cd ${root} && env -u CI ./ops tui --env ${env.file}`,
         "Enter",
       );
 
