@@ -62,6 +62,29 @@ export async function connectQueue(
   }
 }
 
+/** A summary of a job that has counted nothing yet. */
+export function newIngestSummary(
+  job: string,
+  label: IngestSummary["label"],
+  files: number,
+  state: { unsupported: number; waited: boolean; done: boolean },
+): IngestSummary {
+  return {
+    job,
+    label,
+    files,
+    ...state,
+    documents: 0,
+    skipped: 0,
+    failed: 0,
+    filesFailed: 0,
+    unindexed: 0,
+    waitingForIndex: null,
+    failures: [],
+    durationMs: 0,
+  };
+}
+
 /** A readable, unique job id: UTC time and a random suffix. */
 export function newJobId(): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").replace(
@@ -206,22 +229,11 @@ export async function runIngestJob(
   try {
     await enqueueJob(redis, keys, { id: job, label: request.label, files: request.files });
     ctx.output.info(`job ${job}: ${request.files.length} file(s) enqueued`);
-    const summary: IngestSummary = {
-      job,
-      label: request.label,
-      files: request.files.length,
+    const summary = newIngestSummary(job, request.label, request.files.length, {
       unsupported: request.unsupported,
       waited: !options.noWait,
       done: false,
-      documents: 0,
-      skipped: 0,
-      failed: 0,
-      filesFailed: 0,
-      unindexed: 0,
-      waitingForIndex: null,
-      failures: [],
-      durationMs: 0,
-    };
+    });
     if (options.noWait) {
       summary.durationMs = Math.round(performance.now() - began);
       return summary;

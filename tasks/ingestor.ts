@@ -15,6 +15,7 @@ import type { TaskContext } from "../lib/task/task_context.ts";
 import {
   connectQueue,
   type IngestSummary,
+  newIngestSummary,
   newJobId,
   renderIngestSummary,
   runIngestJob,
@@ -318,22 +319,11 @@ export function ingestorTasks(): AnyTask[] {
       try {
         const job = newJobId();
         const files = await requeueDeadLetters(redis, keys, job);
-        const summary: IngestSummary = {
-          job,
-          label: "dead letters",
-          files,
+        const summary = newIngestSummary(job, "dead letters", files, {
           unsupported: 0,
           waited: !options["no-wait"] && files > 0,
           done: files === 0,
-          documents: 0,
-          skipped: 0,
-          failed: 0,
-          filesFailed: 0,
-          unindexed: 0,
-          waitingForIndex: null,
-          failures: [],
-          durationMs: 0,
-        };
+        });
         if (files === 0) {
           ctx.output.info("no dead letters: nothing to retry");
           return summary;
