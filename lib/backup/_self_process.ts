@@ -1,11 +1,11 @@
-import { readProcStat } from "../runtime/proc.ts";
+import { type ProcessStart, processStart } from "../runtime/proc.ts";
 
-let started: Promise<number> | undefined;
+let started: Promise<ProcessStart> | undefined;
 
-/** When this process started (Unix seconds), asked of `ps` once per process. */
-export function selfStartedEpoch(): Promise<number> {
-  started ??= readProcStat(Deno.pid).then((stat) =>
-    stat?.startedEpoch ?? Math.round(Date.now() / 1000)
+/** When this process started, asked of `ps` once per process. */
+export function selfStart(): Promise<ProcessStart> {
+  started ??= processStart(Deno.pid).then((start) =>
+    start ?? { startedEpoch: Math.round(Date.now() / 1000) }
   );
   return started;
 }

@@ -1,13 +1,12 @@
 import { join } from "../path.ts";
 import { BusyError } from "../errors.ts";
-import { isAlive, sleep } from "../runtime/proc.ts";
-import { selfStartedEpoch } from "./_self_process.ts";
+import { isAlive, type ProcessStart, sleep } from "../runtime/proc.ts";
+import { selfStart } from "./_self_process.ts";
 import { serviceBackupDir } from "./manifest.ts";
 
 /** What a lock file holds: who holds it and since when. */
-export interface LockHolder {
+export interface LockHolder extends ProcessStart {
   pid: number;
-  startedEpoch: number;
   host: string;
   task: string;
   startedAt: string;
@@ -34,7 +33,7 @@ export async function withBackupLock<T>(
   await Deno.mkdir(serviceBackupDir(backupDir, service), { recursive: true, mode: 0o750 });
   const mine: LockHolder = {
     pid: Deno.pid,
-    startedEpoch: await selfStartedEpoch(),
+    ...(await selfStart()),
     host: Deno.hostname(),
     task,
     startedAt: new Date().toISOString(),
@@ -49,7 +48,7 @@ export async function withBackupLock<T>(
     }
     const holder = await readHolder(path);
     if (holder === "gone") continue;
-    if (holder && (holder.host !== mine.host || await isAlive(holder.pid, holder.startedEpoch))) {
+    if (holder && (holder.host !== mine.host || await isAlive(holder.pid, holder))) {
       throw busy(service, holder);
     }
     if (holder === undefined) {

@@ -1,15 +1,14 @@
 import { join } from "../path.ts";
-import { isAlive } from "../runtime/proc.ts";
+import { isAlive, type ProcessStart } from "../runtime/proc.ts";
 
 /** The file in a temp backup folder naming the process writing it. */
 export const writerFileName = ".writer.json";
 
 /** Who writes a temp backup folder: the task process and the programs it started. */
-export interface WriterRecord {
+export interface WriterRecord extends ProcessStart {
   pid: number;
-  startedEpoch: number;
   host: string;
-  children: { pid: number; startedEpoch: number }[];
+  children: ({ pid: number } & ProcessStart)[];
 }
 
 /** A temp folder without a writer file younger than this may still be starting. */
@@ -35,9 +34,9 @@ export async function removeStaleTemps(serviceDir: string): Promise<string[]> {
     const record = await readWriter(join(dir, writerFileName));
     if (record) {
       if (record.host !== host) continue;
-      if (await isAlive(record.pid, record.startedEpoch)) continue;
+      if (await isAlive(record.pid, record)) continue;
       for (const child of record.children) {
-        if (await isAlive(child.pid, child.startedEpoch)) {
+        if (await isAlive(child.pid, child)) {
           try {
             Deno.kill(child.pid, "SIGKILL");
           } catch {

@@ -1,6 +1,7 @@
 import { join, relative, sep } from "../path.ts";
 import { errorMessage, FailedError } from "../errors.ts";
-import { selfStartedEpoch } from "./_self_process.ts";
+import { selfStart } from "./_self_process.ts";
+import { processStart } from "../runtime/proc.ts";
 import { newBackupId, validateLabel } from "./backup_id.ts";
 import {
   type Checksum,
@@ -78,7 +79,7 @@ export async function writeBackup(
   await Deno.mkdir(dir, { mode: 0o750 });
   const record: WriterRecord = {
     pid: Deno.pid,
-    startedEpoch: await selfStartedEpoch(),
+    ...(await selfStart()),
     host: Deno.hostname(),
     children: [],
   };
@@ -112,8 +113,9 @@ export async function writeBackup(
       );
     },
     async recordChild(pid) {
-      // just spawned: now is its start time, well within the 2 s liveness checks allow
-      record.children.push({ pid, startedEpoch: Math.round(Date.now() / 1000) });
+      // just spawned: when it has already exited, now is its start time
+      const start = await processStart(pid) ?? { startedEpoch: Math.round(Date.now() / 1000) };
+      record.children.push({ pid, ...start });
       await saveRecord();
     },
   };

@@ -22,11 +22,9 @@ export function denoTaskEntries(tasks: readonly AnyTask[]): Record<string, DenoT
 export const extraDenoTasks: Record<string, DenoTaskEntry> = {
   test: {
     description: "Run the test suite (vitest) against real servers the suite starts itself",
-    // setup first, so `./ops test` passes on a fresh machine; the terminal end-to-end test of
-    // the dashboard runs on its own afterwards (it drives a real tmux terminal and needs the
-    // machine to itself), with its own JSON report that .ci/run adds up
-    command:
-      "deno run -q -P=setup tasks/cli.ts setup && deno run -A npm:vitest@4.1.12 run --exclude tests/tui/dashboard_e2e.test.ts && deno run -A npm:vitest@4.1.12 run tests/tui/dashboard_e2e.test.ts --outputFile.json=.ops/test-results-terminal.json",
+    // setup first, so `./ops test` passes on a fresh machine; scripts/run_tests.ts runs the
+    // main files, then the dashboard's terminal end-to-end test on its own
+    command: "deno run -q -P=setup tasks/cli.ts setup && deno run -A scripts/run_tests.ts",
   },
   // the registry's `tui` task through its own entry, arranged for a fast first frame
   // (tui/cli.ts explains the node_modules mode)

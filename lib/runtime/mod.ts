@@ -28,7 +28,16 @@ export {
   composeVariables,
 } from "./compose_project.ts";
 export type { ComposeProject } from "./compose_project.ts";
-export { isAlive, portHolder, processGroupMembers, readProcStat, sleep } from "./proc.ts";
+export {
+  isAlive,
+  portHolder,
+  processGroupMembers,
+  type ProcessStart,
+  processStart,
+  readProcStat,
+  sameStart,
+  sleep,
+} from "./proc.ts";
 export type { ProcStat } from "./proc.ts";
 export { followLog, tailLines } from "./log_file.ts";
 export { serviceUser } from "./service_user.ts";

@@ -5,13 +5,15 @@ import { serviceContext } from "../service/service_context.ts";
 import { serviceProbe } from "../service/service_probe.ts";
 import type { NativeSpec } from "../service/define_service.ts";
 import {
-  isAlive,
+  isGone,
   portHolder,
   processGroupMembers,
+  type ProcessStart,
+  processStart,
   readProcStat,
   readProcStats,
+  sameStart,
   sleep,
-  startTolerance,
 } from "./proc.ts";
 import { followLog, tailLines } from "./log_file.ts";
 import { type ServiceUser, serviceUser } from "./service_user.ts";
@@ -26,9 +28,8 @@ import type {
 } from "./runtime.ts";
 
 /** What the runtime records next to the pid file. */
-interface ProcessRecord {
+interface ProcessRecord extends ProcessStart {
   pid: number;
-  startedEpoch: number;
   startedAt: string;
   readyAt?: string;
   port?: number;
@@ -82,9 +83,8 @@ export class NativeRuntime implements Runtime {
       if (!f) return { state: "stopped", pid: null, startedAt: null };
       const { pid, record } = f;
       const stat = live.get(pid);
-      const alive = stat !== undefined && !/^[ZX]/.test(stat.state) &&
-        (!record || record.pid !== pid ||
-          Math.abs(stat.startedEpoch - record.startedEpoch) <= startTolerance);
+      const alive = stat !== undefined && !isGone(stat) &&
+        (!record || record.pid !== pid || sameStart(stat, record));
       if (!alive) {
         return {
           state: "crashed",
@@ -129,17 +129,16 @@ export class NativeRuntime implements Runtime {
     if (user) await chownTree(service.stateDir, user);
 
     const pid = await launch(spec, service, paths.pidFile, paths.logFile, user);
-    const stat = await readProcStat(pid);
     const record: ProcessRecord = {
       pid,
-      startedEpoch: stat?.startedEpoch ?? Math.round(Date.now() / 1000),
+      ...(await processStart(pid) ?? { startedEpoch: Math.round(Date.now() / 1000) }),
       startedAt: new Date().toISOString(),
     };
     if (service.port !== undefined) record.port = service.port;
     await writeRecord(paths.recordFile, record);
 
     try {
-      await this.#waitReady(service, spec, pid, record.startedEpoch, options);
+      await this.#waitReady(service, spec, pid, record, options);
     } catch (error) {
       await this.#stopProcess(service, spec, pid);
       throw error;
@@ -205,7 +204,7 @@ export class NativeRuntime implements Runtime {
     service: ConfiguredService,
     spec: NativeSpec,
     pid: number,
-    startedEpoch: number,
+    start: ProcessStart,
     options: StartOptions,
   ): Promise<void> {
     const probe = serviceProbe(this.environment, service);
@@ -215,20 +214,20 @@ export class NativeRuntime implements Runtime {
       if (options.signal?.aborted) {
         throw new FailedError(`start of ${service.definition.name} was cancelled`);
       }
-      // a second look before declaring it dead: one `ps` reading on a loaded machine is not proof
-      if (
-        !(await isAlive(pid, startedEpoch)) &&
-        (await sleep(200), !(await isAlive(pid, startedEpoch)))
-      ) {
-        const { lines } = await tailLines(nativePaths(service).logFile, 15);
-        throw new FailedError(
-          `${service.definition.name} exited during start-up: last log lines:\n    ${
-            lines.join("\n    ")
-          }`,
-          { hint: `read the whole log with ./ops ${service.definition.name}:logs` },
-        );
-      }
+      // the probe first: a server that answers is alive, whatever one `ps` reading says
       const result = await probe(options.signal ?? AbortSignal.timeout(5000));
+      if (!result.healthy) {
+        const gone = await whyGone(pid, start);
+        if (gone) {
+          const { lines } = await tailLines(nativePaths(service).logFile, 15);
+          throw new FailedError(
+            `${service.definition.name} exited during start-up (${gone}): last log lines:\n    ${
+              lines.join("\n    ")
+            }`,
+            { hint: `read the whole log with ./ops ${service.definition.name}:logs` },
+          );
+        }
+      }
       options.onProbe?.(result);
       if (result.healthy) return;
       last = result.detail;
@@ -278,6 +277,15 @@ export class NativeRuntime implements Runtime {
     await Deno.remove(pidFile).catch(() => {});
     await Deno.remove(recordFile).catch(() => {});
   }
+}
+
+/** Why the launched process no longer counts as running, or undefined while it runs. */
+async function whyGone(pid: number, start: ProcessStart): Promise<string | undefined> {
+  const stat = await readProcStat(pid);
+  if (!stat) return `process ${pid} is gone`;
+  if (isGone(stat)) return `process ${pid} has exited (state ${stat.state})`;
+  if (!sameStart(stat, start)) return `pid ${pid} now belongs to another process (${stat.comm})`;
+  return undefined;
 }
 
 function signalGroup(pgid: number, signal: Deno.Signal): void {

@@ -12,8 +12,14 @@ export interface ProcStat {
   pgid: number;
   /** `ps` state letters; "Z" (zombie) and "X" (dead) count as gone. */
   state: string;
-  /** Unix time (seconds) the process started, within a second. */
+  /** Unix time (seconds) the process started, within a second (moves when the wall clock is set). */
   startedEpoch: number;
+  /**
+   * Seconds between the start of PID 1 and the start of this process: both
+   * read by one `ps` from the boot clock, so a wall-clock step (NTP, a resumed
+   * virtual machine) leaves it unchanged.
+   */
+  sinceInit: number;
   /** User plus system CPU seconds. */
   cpuSeconds: number;
   /** Resident memory in KiB. */
@@ -24,24 +30,35 @@ export interface ProcStat {
 
 const columns = "pid=,ppid=,pgid=,stat=,etimes=,cputimes=,rss=,comm=";
 
-async function ps(args: string[]): Promise<ProcStat[]> {
+/** One `ps` call; PID 1 is always asked for too, as the reference of `sinceInit`. */
+async function ps(pids: readonly number[] | "all"): Promise<ProcStat[]> {
+  const wanted = pids === "all" ? undefined : new Set(pids);
   const { stdout } = await new Deno.Command("ps", {
-    args: [...args, "-o", columns],
+    args: [...(wanted ? ["-p", [1, ...wanted].join(",")] : ["-e"]), "-o", columns],
     stdout: "piped",
     stderr: "null",
   }).output();
   const now = Date.now() / 1000;
-  const out: ProcStat[] = [];
+  const rows: { cols: string[]; etimes: number }[] = [];
+  let initElapsed: number | undefined;
   for (const line of new TextDecoder().decode(stdout).split("\n")) {
     const cols = line.trim().split(/\s+/);
     if (cols.length < 8) continue;
-    const [pid, ppid, pgid, state, etimes, cpu, rss, ...comm] = cols;
+    const etimes = Number(cols[4]);
+    if (cols[0] === "1") initElapsed = etimes;
+    rows.push({ cols, etimes });
+  }
+  const out: ProcStat[] = [];
+  for (const { cols, etimes } of rows) {
+    const [pid, ppid, pgid, state, , cpu, rss, ...comm] = cols;
+    if (wanted && !wanted.has(Number(pid))) continue;
     out.push({
       pid: Number(pid),
       ppid: Number(ppid),
       pgid: Number(pgid),
       state: state!,
-      startedEpoch: Math.round(now - Number(etimes)),
+      startedEpoch: Math.round(now - etimes),
+      sinceInit: (initElapsed ?? 0) - etimes,
       cpuSeconds: Number(cpu),
       rssKb: Number(rss),
       comm: comm.join(" "),
@@ -52,34 +69,55 @@ async function ps(args: string[]): Promise<ProcStat[]> {
 
 /** Every process on the machine. */
 export function listProcesses(): Promise<ProcStat[]> {
-  return ps(["-e"]);
+  return ps("all");
 }
 
 /** One process, or undefined when there is no such process. */
 export async function readProcStat(pid: number): Promise<ProcStat | undefined> {
-  return (await ps(["-p", String(pid)]))[0];
+  return (await ps([pid]))[0];
 }
 
 /** Several processes with one `ps` call; missing ones are left out. */
 export async function readProcStats(pids: readonly number[]): Promise<ProcStat[]> {
   if (pids.length === 0) return [];
-  return await ps(["-p", pids.join(",")]);
+  return await ps(pids);
 }
 
 /**
- * How far two readings of one process's start time may differ: `etimes` has
- * whole seconds and a loaded machine delays `ps`; a pid is not reused that fast.
+ * When a process started, as recorded next to its pid (pid files, locks,
+ * writer records) so that a reused pid is not taken for it. Records written
+ * before `sinceInit` existed carry only the wall-clock start.
  */
-export const startTolerance = 5;
-
-/** True when the process exists, is not a zombie and (when given) started at `startedEpoch` (±2 s). */
-export async function isAlive(pid: number, startedEpoch?: number): Promise<boolean> {
-  const stat = await readProcStat(pid);
-  if (!stat || isGone(stat)) return false;
-  return startedEpoch === undefined || Math.abs(stat.startedEpoch - startedEpoch) <= startTolerance;
+export interface ProcessStart {
+  startedEpoch: number;
+  sinceInit?: number;
 }
 
-function isGone(stat: ProcStat): boolean {
+/** The start of a running process, or undefined when there is no such process. */
+export async function processStart(pid: number): Promise<ProcessStart | undefined> {
+  const stat = await readProcStat(pid);
+  return stat && { startedEpoch: stat.startedEpoch, sinceInit: stat.sinceInit };
+}
+
+/**
+ * True when `stat` is the process that started at `start`. Boot-clock starts
+ * (whole seconds, read together) differ by at most a second; wall-clock starts,
+ * the fallback for old records, get 5 s for a loaded machine.
+ */
+export function sameStart(stat: ProcStat, start: ProcessStart): boolean {
+  if (start.sinceInit !== undefined) return Math.abs(stat.sinceInit - start.sinceInit) <= 1;
+  return Math.abs(stat.startedEpoch - start.startedEpoch) <= 5;
+}
+
+/** True when the process exists, is not a zombie and (when given) is the one that started at `start`. */
+export async function isAlive(pid: number, start?: ProcessStart): Promise<boolean> {
+  const stat = await readProcStat(pid);
+  if (!stat || isGone(stat)) return false;
+  return start === undefined || sameStart(stat, start);
+}
+
+/** True for a zombie ("Z") or dead ("X") process. */
+export function isGone(stat: ProcStat): boolean {
   return stat.state.startsWith("Z") || stat.state.startsWith("X");
 }
 

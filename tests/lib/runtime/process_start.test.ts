@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { isAlive, processStart, readProcStat, sameStart } from "../../../lib/runtime/proc.ts";
+
+describe("process identity across pid reuse and clock steps", () => {
+  it("reads the same boot-clock start of a process twice, a second apart", async () => {
+    const first = await processStart(Deno.pid);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const second = await processStart(Deno.pid);
+    expect(first?.sinceInit).toBeTypeOf("number");
+    expect(Math.abs(first!.sinceInit! - second!.sinceInit!)).toBeLessThanOrEqual(1);
+    expect(sameStart((await readProcStat(Deno.pid))!, first!)).toBe(true);
+  });
+
+  it("still knows a process after the wall clock moved an hour", async () => {
+    const start = (await processStart(Deno.pid))!;
+    const stepped = { startedEpoch: start.startedEpoch - 3600, sinceInit: start.sinceInit };
+    expect(await isAlive(Deno.pid, stepped)).toBe(true);
+  });
+
+  it("does not take a reused pid for the process that started earlier", async () => {
+    const start = (await processStart(Deno.pid))!;
+    const earlier = { startedEpoch: start.startedEpoch, sinceInit: start.sinceInit! - 30 };
+    expect(await isAlive(Deno.pid, earlier)).toBe(false);
+    // records from before boot-clock starts: the wall clock decides, within 5 s
+    expect(await isAlive(Deno.pid, { startedEpoch: start.startedEpoch + 3 })).toBe(true);
+    expect(await isAlive(Deno.pid, { startedEpoch: start.startedEpoch - 60 })).toBe(false);
+  });
+
+  it("sees a child alive while it runs and gone once it exited", async () => {
+    const child = new Deno.Command("sleep", { args: ["30"] }).spawn();
+    const start = (await processStart(child.pid))!;
+    expect(await isAlive(child.pid, start)).toBe(true);
+    child.kill("SIGKILL");
+    await child.status;
+    expect(await isAlive(child.pid, start)).toBe(false);
+    expect(await processStart(child.pid)).toBeUndefined();
+  });
+});
