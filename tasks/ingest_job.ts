@@ -12,6 +12,7 @@ import type { Output } from "../lib/output/output.ts";
 import { createProgress } from "../lib/output/progress.ts";
 import { sleep } from "../lib/runtime/proc.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
+import { serviceHost } from "../lib/service/service_context.ts";
 
 /** The result of an ingest: `--json` prints it as it is. */
 export interface IngestSummary {
@@ -128,9 +129,9 @@ export async function refreshIndex(
 
 /** Documents waiting for the index, from the worker's /health (null when it does not answer). */
 export async function waitingForIndex(ctx: TaskContext): Promise<number | null> {
-  const port = ctx.service("ingestor").port;
+  const ingestor = ctx.service("ingestor");
   try {
-    const response = await fetch(`http://127.0.0.1:${port}/health`, {
+    const response = await fetch(`http://${serviceHost(ingestor)}:${ingestor.port}/health`, {
       signal: AbortSignal.timeout(3000),
     });
     const body = await response.json() as { index?: { waiting?: number } | null };
@@ -203,7 +204,7 @@ export async function followJob(
  * Enqueues `files` as one job and, unless `noWait`, follows it and reports
  * the outcome. Refreshes the search index at the end so what was just
  * ingested is searchable at once.
- * @throws {UsageError} for files outside the ingestor's `inputRoots`.
+ * @throws {UsageError} for files the ingestor cannot read (outside `inputRoots`, or its inbox under compose).
  */
 export async function runIngestJob(
   ctx: TaskContext,
@@ -211,15 +212,23 @@ export async function runIngestJob(
   options: { noWait: boolean; timeoutSeconds: number },
 ): Promise<IngestSummary> {
   const began = performance.now();
-  const settings = ctx.service("ingestor").settings as { inputRoots?: string[] };
-  const roots = settings.inputRoots ?? ["/"];
+  const { ingestReadRoots } = await import("../lib/ingest/ingest_inbox.ts");
+  const roots = ingestReadRoots(ctx.environment);
   const outside = request.files.find((f) =>
     !roots.some((r) => r === "/" || f === r || f.startsWith(r.replace(/\/+$/, "") + "/"))
   );
   if (outside) {
     throw new UsageError(
-      `${outside} is outside the folders the ingestor may read (${roots.join(", ")})`,
-      "move the files, or add their folder to services.ingestor.inputRoots in the environment file",
+      ctx.environment.runtime === "compose"
+        ? `${outside} is outside the ingestor's inbox ${
+          roots[0]
+        } (the one folder its container reads)`
+        : `${outside} is outside the folders the ingestor may read (${roots.join(", ")})`,
+      ctx.environment.runtime === "compose"
+        ? `copy the files into ${
+          roots[0]
+        }, or set services.ingestor.inbox in the environment file to their folder`
+        : "move the files, or add their folder to services.ingestor.inputRoots in the environment file",
     );
   }
   if (!options.noWait) await assertWorkerRunning(ctx);

@@ -20,6 +20,7 @@ import {
   renderIngestSummary,
   runIngestJob,
 } from "./ingest_job.ts";
+import { serviceHost } from "../lib/service/service_context.ts";
 
 /** Working directory the operator typed the paths in (`./ops` changes to the project root). */
 function operatorCwd(): string {
@@ -96,10 +97,10 @@ async function status(ctx: TaskContext): Promise<IngestorStatus> {
       }
     }
     let worker: IngestorStatus["worker"] = null;
-    const port = ctx.environment.services.find((s) => s.definition.name === "ingestor")?.port;
+    const ingestor = ctx.environment.services.find((s) => s.definition.name === "ingestor");
     try {
-      if (port === undefined) throw new Error("no ingestor in this environment");
-      const response = await fetch(`http://127.0.0.1:${port}/health`, {
+      if (ingestor?.port === undefined) throw new Error("no ingestor in this environment");
+      const response = await fetch(`http://${serviceHost(ingestor)}:${ingestor.port}/health`, {
         signal: AbortSignal.timeout(3000),
       });
       worker = await response.json() as NonNullable<IngestorStatus["worker"]>;

@@ -7,7 +7,7 @@
 import { join } from "../lib/path.ts";
 import { type BackupManifest, readBackup, withBackupLock, writeBackup } from "../lib/backup/mod.ts";
 import type { ConfiguredService } from "../lib/config/mod.ts";
-import { FailedError, UsageError } from "../lib/errors.ts";
+import { FailedError } from "../lib/errors.ts";
 import { createProgress } from "../lib/output/progress.ts";
 import { assertBackupIntact } from "./assert_backup_intact.ts";
 import {
@@ -82,12 +82,11 @@ async function backupUnlocked(
   service: ConfiguredService,
   options: RedisBackupOptions,
 ): Promise<RedisBackupResult> {
-  assertNative(ctx, "redis:backup");
   const began = performance.now();
   const client = await connectRedis(service);
   try {
     const server = parseInfo(String(await client.sendCommand(["INFO", "server"])));
-    const files = await redisFiles(client);
+    const files = onHost(ctx, service, await redisFiles(client));
     const atStart = await keyspaceOf(client);
     const saving = createProgress(ctx.output, { label: "redis BGSAVE", unit: "keys" });
     let save;
@@ -185,7 +184,6 @@ export async function restoreRedis(
   options: RedisRestoreOptions = {},
 ): Promise<RedisRestoreResult> {
   const service = ctx.service("redis");
-  assertNative(ctx, "redis:restore");
   const backup = await readBackup(ctx.environment.backupDir, "redis", id);
   await assertBackupIntact(ctx, backup);
   const details = redisDetails(backup.manifest);
@@ -207,14 +205,10 @@ export async function restoreRedis(
       });
       safetyBackupId = safety.id;
     }
-    const files = await currentFiles(service, running);
+    const files = onHost(ctx, service, await currentFiles(service, running));
     ctx.output.info("stopping redis...");
     await ctx.runtime.stop(service);
-    const swap = await swapInRdb(
-      files,
-      join(backup.path, details.file),
-      ctx.environment.serviceUser,
-    );
+    const swap = await swapInRdb(files, join(backup.path, details.file));
     try {
       ctx.output.info("starting redis on the restored data...");
       await ctx.runtime.start(withAppendOnly(service, false), { signal: ctx.signal });
@@ -313,10 +307,13 @@ function redisDetails(manifest: BackupManifest): RedisBackupDetails {
   };
 }
 
-function assertNative(ctx: TaskContext, task: string): void {
-  if (ctx.runtime.kind !== "native") {
-    throw new UsageError(
-      `${task} reads and replaces the RDB file itself, which needs the native runtime (this environment uses ${ctx.runtime.kind})`,
-    );
-  }
+/**
+ * The server's file locations as this host sees them. A container reports its
+ * own path (`/data`); the compose files mount the environment's state folder
+ * there (services/redis/compose.yaml), the same folder the native runtime uses.
+ */
+function onHost(ctx: TaskContext, service: ConfiguredService, files: RedisFiles): RedisFiles {
+  return ctx.runtime.kind === "compose"
+    ? { ...files, dir: redisPaths(service.stateDir).data }
+    : files;
 }

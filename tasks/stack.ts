@@ -98,12 +98,25 @@ export function stackTasks(): AnyTask[] {
   const setup = defineTask({
     id: "setup",
     summary:
-      "Install what the native runtime needs (PostgreSQL, Redis, Java 17, OpenSearch); a second run changes nothing",
+      "Install what the environment needs (native: PostgreSQL, Redis, Java 17, OpenSearch; compose: Docker, Compose, images); a second run changes nothing",
     action: "setup",
     permissions: "setup",
-    options: {},
-    run: async (ctx): Promise<{ requirements: RequirementResult[]; changed: boolean }> => {
-      const requirements = await ensureRequirements(ctx.output, { environment: ctx.environment });
+    options: {
+      rebuild: {
+        type: "boolean",
+        description:
+          "compose: build the service images again from the current checkout (unchanged layers come from the cache)",
+        default: false,
+      },
+    },
+    run: async (
+      ctx,
+      { options },
+    ): Promise<{ requirements: RequirementResult[]; changed: boolean }> => {
+      const requirements = await ensureRequirements(ctx.output, {
+        environment: ctx.environment,
+        rebuild: options.rebuild,
+      });
       return { requirements, changed: requirements.some((r) => r.action === "installed") };
     },
     render: (result, output) => {

@@ -8,6 +8,7 @@ import { errorMessage, FailedError, UsageError } from "../lib/errors.ts";
 import type { Output } from "../lib/output/output.ts";
 import { type AnyTask, defineTask } from "../lib/task/define_task.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
+import { serviceHost } from "../lib/service/service_context.ts";
 
 /** The Deno entry point of the web app, read from its launch command (so a swapped-in app is checked too). */
 async function webLaunch(
@@ -79,8 +80,8 @@ export interface SmokeReport {
 }
 
 async function smoke(ctx: TaskContext, query: string | undefined): Promise<SmokeReport> {
-  const port = ctx.service("web").port;
-  const base = `http://127.0.0.1:${port}`;
+  const web = ctx.service("web");
+  const base = `http://${serviceHost(web)}:${web.port}`;
   const checks: SmokeCheck[] = [];
   const check = async (name: string, run: () => Promise<string>) => {
     const began = performance.now();

@@ -20,6 +20,12 @@ export interface ConfiguredService {
   port: number | undefined;
   /** The service's state folder. */
   stateDir: string;
+  /**
+   * Where tasks and probes reach the service when not on loopback: the
+   * compose runtime sets its container's address on the project network for a
+   * service that publishes no port on this host (production).
+   */
+  host?: string;
 }
 
 /** A loaded, validated environment: the input of every task. */

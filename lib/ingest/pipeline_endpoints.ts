@@ -1,6 +1,6 @@
 import type { Environment } from "../config/mod.ts";
 import { UsageError } from "../errors.ts";
-import { localHost } from "../service/service_context.ts";
+import { serviceHost } from "../service/service_context.ts";
 
 /** Where the pipeline's stores are and how its Redis keys and index are named. */
 export interface PipelineEndpoints {
@@ -67,7 +67,7 @@ export function endpointsFromPeers(
 export function endpointsFromEnvironment(environment: Environment): PipelineEndpoints {
   const peers: PeerSettings = {};
   for (const s of environment.services) {
-    peers[s.definition.name] = { settings: s.settings, secrets: s.secrets, host: localHost };
+    peers[s.definition.name] = { settings: s.settings, secrets: s.secrets, host: serviceHost(s) };
   }
   const ingestor = environment.services.find((s) => s.definition.name === "ingestor")?.settings;
   return endpointsFromPeers(peers, {

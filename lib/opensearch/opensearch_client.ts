@@ -1,5 +1,6 @@
 import type { ConfiguredService } from "../config/mod.ts";
 import { errorMessage, FailedError } from "../errors.ts";
+import { serviceHost } from "../service/service_context.ts";
 
 /** Query-string values of a request. */
 export type QueryValues = Record<string, string | number | boolean | undefined>;
@@ -138,7 +139,7 @@ export class OpenSearchClient {
   }
 }
 
-/** The client for the environment's opensearch service (`http://127.0.0.1:<port>`). */
+/** The client for the environment's opensearch service (`http://<host>:<port>`, loopback unless the runtime says otherwise). */
 export function openSearchClientFor(
   service: ConfiguredService,
   options: OpenSearchClientOptions = {},
@@ -146,7 +147,7 @@ export function openSearchClientFor(
   if (service.port === undefined) {
     throw new FailedError(`the ${service.definition.name} service has no port configured`);
   }
-  return new OpenSearchClient(`http://127.0.0.1:${service.port}`, options);
+  return new OpenSearchClient(`http://${serviceHost(service)}:${service.port}`, options);
 }
 
 /** OpenSearch's error type and reason from an error body (object or plain string form). */

@@ -1,7 +1,7 @@
 import { join } from "../path.ts";
 import type { ConfiguredService } from "../config/mod.ts";
 import { findPostgresBinDir } from "../service/binaries.ts";
-import { localHost } from "../service/service_context.ts";
+import { serviceHost } from "../service/service_context.ts";
 import { postgresPaths } from "../../services/postgres/paths.ts";
 import type { PostgresConnection } from "./migrations.ts";
 
@@ -34,7 +34,7 @@ export function postgresAccess(service: ConfiguredService): PostgresAccess {
   return {
     database: settings.database,
     app: {
-      host: localHost,
+      host: serviceHost(service),
       port: settings.port,
       user: settings.user,
       password,
@@ -43,7 +43,7 @@ export function postgresAccess(service: ConfiguredService): PostgresAccess {
     superuser: settings.superuser,
     superuserArgs: ["-h", socket, "-p", String(settings.port), "-U", settings.superuser],
     appEnv: {
-      PGHOST: localHost,
+      PGHOST: serviceHost(service),
       PGPORT: String(settings.port),
       PGUSER: settings.user,
       PGDATABASE: settings.database,

@@ -1,6 +1,7 @@
 import type { EventEmitter } from "node:events";
 import type { ConfiguredService } from "../config/mod.ts";
 import { errorMessage, FailedError } from "../errors.ts";
+import { serviceHost } from "../service/service_context.ts";
 
 /** A connected node-redis client (the module is imported lazily by {@link connectRedis}). */
 export type RedisConnection = ReturnType<typeof import("redis").createClient>;
@@ -29,7 +30,7 @@ export async function connectRedis(
   const password = service.secrets.password;
   const client = createClient({
     socket: {
-      host: "127.0.0.1",
+      host: serviceHost(service),
       port,
       connectTimeout: options.connectTimeoutMs ?? 5000,
       reconnectStrategy: false,
@@ -46,12 +47,15 @@ export async function connectRedis(
     await client.destroy();
     const message = errorMessage(error);
     const auth = /WRONGPASS|NOAUTH|invalid password/i.test(message);
-    throw new FailedError(`cannot connect to redis at 127.0.0.1:${port}: ${message}`, {
-      hint: auth
-        ? "the password in the environment does not match the server's; restart redis so it reads the current one"
-        : "./ops redis:start starts it; ./ops status shows its state",
-      cause: error,
-    });
+    throw new FailedError(
+      `cannot connect to redis at ${serviceHost(service)}:${port}: ${message}`,
+      {
+        hint: auth
+          ? "the password in the environment does not match the server's; restart redis so it reads the current one"
+          : "./ops redis:start starts it; ./ops status shows its state",
+        cause: error,
+      },
+    );
   }
   return client as unknown as RedisConnection;
 }

@@ -1,5 +1,4 @@
 import { join } from "../path.ts";
-import { serviceUser } from "../runtime/service_user.ts";
 import type { RedisFiles } from "./background_save.ts";
 
 /** The RDB swapped in, with the replaced files kept aside until commit or rollback. */
@@ -13,15 +12,13 @@ export interface RdbSwap {
 /**
  * Puts an RDB file in place of the server's (which must be stopped), moving
  * the current RDB and any append-only file aside, so the server loads the new
- * RDB at its next start. The files are owned by the service user when running
- * as root. `commit` removes the set-aside files, `rollback` puts them back.
+ * RDB at its next start. The new file gets the owner of the data folder (the
+ * service user of the native runtime, the container's redis user under
+ * compose) when running as root. `commit` removes the set-aside files,
+ * `rollback` puts them back.
  */
-export async function swapInRdb(
-  files: RedisFiles,
-  rdb: string,
-  userName: string,
-): Promise<RdbSwap> {
-  const user = await serviceUser(userName);
+export async function swapInRdb(files: RedisFiles, rdb: string): Promise<RdbSwap> {
+  const owner = await Deno.stat(files.dir);
   const target = join(files.dir, files.dbfilename);
   const aside: { path: string; moved: string }[] = [];
   const candidates = [target, join(files.dir, files.appenddirname)];
@@ -40,7 +37,9 @@ export async function swapInRdb(
   const temp = join(files.dir, `.${files.dbfilename}.restoring`);
   await Deno.copyFile(rdb, temp);
   await Deno.chmod(temp, 0o600);
-  if (user) await Deno.chown(temp, user.uid, user.gid);
+  if (Deno.uid() === 0 && owner.uid !== null && owner.gid !== null) {
+    await Deno.chown(temp, owner.uid, owner.gid);
+  }
   {
     using file = await Deno.open(temp, { read: true });
     await file.syncData();

@@ -1,7 +1,8 @@
 import { isAbsolute, join } from "../path.ts";
-import type { Environment } from "../config/mod.ts";
+import type { ConfiguredService, Environment } from "../config/mod.ts";
 import { secretRefPattern } from "../config/secret_pattern.ts";
 import { projectRoot } from "../paths.ts";
+import { ingestInbox } from "../ingest/ingest_inbox.ts";
 
 /** How `docker compose` is invoked for one environment. */
 export interface ComposeProject {
@@ -40,13 +41,19 @@ export function composeVariables(environment: Environment): Record<string, strin
     HAILMARY_BACKUP_DIR: environment.backupDir,
     HAILMARY_SECRETS_DIR: composeSecretsDir(environment),
   };
-  for (const service of environment.services) {
-    const prefix = `HAILMARY_${variableSuffix(service.definition.name)}_`;
-    for (const [key, value] of Object.entries(service.settings)) {
-      if (typeof value === "string" && secretRefPattern.test(value)) continue;
-      if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
-        variables[prefix + variableSuffix(key)] = String(value);
-      }
+  for (const service of environment.services) Object.assign(variables, serviceVariables(service));
+  variables.HAILMARY_INGESTOR_INBOX = ingestInbox(environment);
+  return variables;
+}
+
+/** The compose variables of one service's settings: `HAILMARY_REDIS_APPEND_ONLY=false`. */
+export function serviceVariables(service: ConfiguredService): Record<string, string> {
+  const variables: Record<string, string> = {};
+  const prefix = `HAILMARY_${variableSuffix(service.definition.name)}_`;
+  for (const [key, value] of Object.entries(service.settings)) {
+    if (typeof value === "string" && secretRefPattern.test(value)) continue;
+    if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
+      variables[prefix + variableSuffix(key)] = String(value);
     }
   }
   return variables;

@@ -8,6 +8,7 @@ import {
   composeProject,
   composeSecretFiles,
   composeSecretsDir,
+  serviceVariables,
 } from "./compose_project.ts";
 import { type ContainerFacts, containerFacts, serviceProcessInfo } from "./compose_state.ts";
 import { type DockerCli, dockerMissing, dockerOutput, lastLines, runDocker } from "./docker_cli.ts";
@@ -83,9 +84,41 @@ export class ComposeRuntime implements Runtime {
 
   async inspectAll(services: readonly ConfiguredService[]): Promise<ProcessInfo[]> {
     const containers = await this.containers();
+    this.#assignAddresses(containers);
     return services.map((s) =>
       serviceProcessInfo(containers.filter((c) => c.service === s.definition.name), s.port)
     );
+  }
+
+  /**
+   * Points every running service that publishes no port on this host
+   * (production) at its container's address on the project network, which a
+   * Linux host reaches directly: tasks and probes then talk to the real server
+   * there. Services with a published port stay on loopback. Without a
+   * reachable daemon nothing changes (the task's own docker call reports it).
+   */
+  async resolveAddresses(): Promise<void> {
+    try {
+      this.#assignAddresses(await this.containers());
+    } catch {
+      // no daemon or no project yet
+    }
+  }
+
+  #assignAddresses(containers: readonly ContainerFacts[]): void {
+    for (const service of this.environment.services) {
+      const port = service.port;
+      const own = containers.filter((c) =>
+        c.service === service.definition.name && c.status === "running"
+      );
+      if (port === undefined || own.length === 0) continue;
+      if (own.some((c) => c.publishedPorts.includes(port))) {
+        delete service.host;
+        continue;
+      }
+      const address = own.find((c) => c.addresses.length > 0)?.addresses[0];
+      if (address) service.host = address;
+    }
   }
 
   async start(service: ConfiguredService, options: StartOptions = {}): Promise<LifecycleResult> {
@@ -99,8 +132,11 @@ export class ComposeRuntime implements Runtime {
       () => {},
     );
     await this.#networkReady;
+    // the service as given: a task may start it with a setting changed for this start
+    // (redis:restore starts redis with appendOnly off); compose recreates the container then
+    const cli = { ...this.#cli, env: { ...this.#cli.env, ...serviceVariables(service) } };
     const up = await runDocker(
-      this.#cli,
+      cli,
       composeCommands.up(this.project, name, this.#waitTimeoutSeconds),
       options.signal ? { signal: options.signal } : {},
     );

@@ -17,6 +17,8 @@ export interface ContainerFacts {
   startedAt: string | null;
   /** Host ports the container publishes. */
   publishedPorts: number[];
+  /** The container's addresses on its networks (reachable from a Linux host). */
+  addresses: string[];
   /** Output of the last health check run, trimmed. */
   lastCheck: string | null;
 }
@@ -41,6 +43,7 @@ interface InspectEntry {
     Health?: { Status?: string; Log?: { Output?: string; ExitCode?: number }[] | null };
   };
   Config?: { Labels?: Record<string, string> | null };
+  NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> | null };
 }
 
 /** `docker compose ps --format json`: one object per line (Compose ≥ 2.21) or one array (older). */
@@ -77,6 +80,9 @@ export function containerFacts(psText: string, inspectText: string): ContainerFa
         p.PublishedPort ? [p.PublishedPort] : []
       ),
       lastCheck: last ? last.split("\n").slice(-3).join(" ").slice(0, 200) : null,
+      addresses: Object.values(detail?.NetworkSettings?.Networks ?? {}).flatMap((n) =>
+        n.IPAddress ? [n.IPAddress] : []
+      ),
     };
   });
 }

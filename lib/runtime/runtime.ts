@@ -68,6 +68,11 @@ export interface Runtime {
    * are healthy. Only runtimes that can run replicas offer it (compose).
    */
   scale?(service: ConfiguredService, replicas: number): Promise<ScaleResult>;
+  /**
+   * Sets `host` on the environment's services that are not reachable on
+   * loopback (compose without published ports). Called before a task runs.
+   */
+  resolveAddresses?(): Promise<void>;
   /** The environment this runtime serves. */
   readonly environment: Environment;
 }

@@ -12,7 +12,7 @@ export type {
   ServiceDefinition,
 } from "./define_service.ts";
 export { loadServices } from "./load_services.ts";
-export { localHost, serviceContext } from "./service_context.ts";
+export { localHost, serviceContext, serviceHost } from "./service_context.ts";
 export { renderTemplate } from "./render_template.ts";
 export { cacheDir, findJavaHome, findPostgresBinDir, opensearchHome } from "./binaries.ts";
 export { serviceProbe } from "./service_probe.ts";

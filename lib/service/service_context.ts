@@ -6,6 +6,11 @@ import type { ServiceContext } from "./define_service.ts";
 /** The loopback address every native service listens on. */
 export const localHost = "127.0.0.1";
 
+/** The address tasks and probes reach a service at: loopback unless the runtime set another. */
+export function serviceHost(service: ConfiguredService): string {
+  return service.host ?? localHost;
+}
+
 /** Builds the context a service definition sees, from an environment. */
 export function serviceContext(
   environment: Environment,
@@ -16,7 +21,7 @@ export function serviceContext(
     peers[other.definition.name] = {
       settings: other.settings,
       secrets: other.secrets,
-      host: localHost,
+      host: serviceHost(other),
     };
   }
   return {
@@ -27,7 +32,7 @@ export function serviceContext(
     stateDir: service.stateDir,
     serviceDir: join(servicesDir, service.definition.name),
     projectRoot,
-    host: localHost,
+    host: serviceHost(service),
     peers,
   };
 }

@@ -53,6 +53,13 @@ async function installComposePlugin(output: Output): Promise<void> {
 /** Builds a Debian root file system with debootstrap and imports it as `image` (for hosts that reach no registry). */
 async function importDebianBase(image: string, output: Output): Promise<void> {
   const suite = /bookworm|bullseye|trixie/.exec(image)?.[0];
+  if (suite && !onPath("debootstrap") && Deno.uid() === 0 && onPath("apt-get")) {
+    output.info("installing Debian packages: debootstrap");
+    await run(["apt-get", "install", "-y", "-q", "--no-install-recommends", "debootstrap"], {
+      ...Deno.env.toObject(),
+      DEBIAN_FRONTEND: "noninteractive",
+    });
+  }
   if (!suite || !onPath("debootstrap")) {
     throw new FailedError(`the base image ${image} can be neither pulled nor built here`, {
       hint: suite
@@ -62,6 +69,9 @@ async function importDebianBase(image: string, output: Output): Promise<void> {
   }
   const dir = await Deno.makeTempDir({ prefix: "hailmary-rootfs-" });
   try {
+    // the folder becomes the image's `/`: a temp folder's 0700 would lock every
+    // non-root user in the containers out of /usr/lib
+    await Deno.chmod(dir, 0o755);
     output.info(`building ${image} from Debian ${suite} with debootstrap (no registry reachable)`);
     await run([
       "debootstrap",
@@ -89,24 +99,115 @@ async function importDebianBase(image: string, output: Output): Promise<void> {
   }
 }
 
+/** Where Debian keeps the certificate authorities a host adds to its trust store. */
+const localCertificates = "/usr/local/share/ca-certificates";
+
+/**
+ * The host's added certificate authorities (PEM), which image builds trust
+ * too: a host behind a TLS-inspecting proxy reaches the package registries
+ * only with them. HAILMARY_BUILD_CA_CERTIFICATES, when set, wins (the compose
+ * files pass it as the EXTRA_CA_CERTIFICATES build argument).
+ */
+async function hostExtraCertificates(): Promise<string> {
+  const pem: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(localCertificates)) {
+      if (entry.name.endsWith(".crt")) {
+        pem.push((await Deno.readTextFile(join(localCertificates, entry.name))).trim());
+      }
+    }
+  } catch {
+    // none added
+  }
+  return pem.sort().join("\n");
+}
+
+/** Where a daemon started by setup writes its log. */
+export const dockerdLogFile = "/var/log/hailmary-dockerd.log";
+
+/**
+ * The daemon options setup starts dockerd with on a host without a service
+ * manager: vfs storage, no iptables and no default bridge work in virtual
+ * machines and containers where overlay mounts or netfilter are unavailable.
+ * HAILMARY_DOCKERD_ARGS replaces them.
+ */
+export function dockerdArgs(): string[] {
+  const configured = Deno.env.get("HAILMARY_DOCKERD_ARGS")?.trim();
+  return configured
+    ? configured.split(/\s+/)
+    : ["--storage-driver=vfs", "--iptables=false", "--bridge=none"];
+}
+
+/**
+ * Starts dockerd in its own session (it outlives setup, as a service would),
+ * logging to {@link dockerdLogFile}, and waits for it to answer. Only as root
+ * on a host without systemd: with systemd, the docker unit is the operator's.
+ */
+async function startDockerDaemon(output: Output): Promise<void> {
+  const managed = await Deno.stat("/run/systemd/system").then(() => true, () => false);
+  if (Deno.uid() !== 0 || managed || !onPath("dockerd")) {
+    throw new FailedError("the Docker daemon is not reachable", {
+      hint: managed
+        ? "start it (systemctl start docker), check DOCKER_HOST, then run ./ops setup again"
+        : "start dockerd as root (or check DOCKER_HOST), then run ./ops setup again",
+    });
+  }
+  const args = dockerdArgs();
+  output.info(`starting the Docker daemon: dockerd ${args.join(" ")} (log: ${dockerdLogFile})`);
+  const launched = await new Deno.Command("setsid", {
+    args: [
+      "-f",
+      "sh",
+      "-c",
+      'exec "$@" >>"$0" 2>&1 </dev/null',
+      dockerdLogFile,
+      "dockerd",
+      ...args,
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!launched.success) {
+    throw new FailedError(
+      `could not start dockerd: ${new TextDecoder().decode(launched.stderr).trim()}`,
+    );
+  }
+  const deadline = Date.now() + 60_000;
+  while (!succeeds("docker", ["info"])) {
+    if (Date.now() > deadline) {
+      throw new FailedError("dockerd did not answer within 60 s", {
+        hint: `read ${dockerdLogFile}`,
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
 /**
  * What the compose runtime needs, installed when missing: the Docker CLI
  * (docker.io), the Compose v2 plugin (built with `go install` when Go is
- * present), a running daemon (checked: setup cannot start it), and the images
+ * present), a running daemon (started when the host has no service manager), and the images
  * of the environment's services, built from their Dockerfiles (the base image
- * pulled, or made with debootstrap where no registry is reachable).
+ * pulled, or made with debootstrap where no registry is reachable); with
+ * `rebuild`, images with a build are built again (the layer cache keeps
+ * unchanged steps).
  * @throws {FailedError} naming what is missing and how to get it.
  */
 export async function ensureComposeRequirements(
   output: Output,
   environment: Environment,
+  options: { rebuild?: boolean } = {},
 ): Promise<RequirementResult[]> {
   const results: RequirementResult[] = [];
   const env = { ...Deno.env.toObject(), DEBIAN_FRONTEND: "noninteractive" };
 
-  if (!onPath("docker")) {
+  // a Docker CLI alone is not enough: without a reachable daemon, the engine (dockerd) is needed
+  const engineMissing = !onPath("docker") ||
+    (!onPath("dockerd") && !succeeds("docker", ["info"]));
+  if (engineMissing) {
     if (Deno.uid() !== 0 || !onPath("apt-get")) {
-      throw new FailedError("the Docker CLI is missing", {
+      throw new FailedError("Docker Engine is missing (no dockerd and no reachable daemon)", {
         hint: "install Docker Engine (Debian: apt-get install docker.io) and run ./ops setup again",
       });
     }
@@ -124,13 +225,12 @@ export async function ensureComposeRequirements(
     results.push({ name: "Docker Compose v2 plugin", action: "installed" });
   } else results.push({ name: "Docker Compose v2 plugin", action: "present" });
 
-  if (!succeeds("docker", ["info"])) {
-    throw new FailedError("the Docker daemon is not reachable", {
-      hint:
-        "start it (systemctl start docker; without systemd: dockerd &), check DOCKER_HOST, then run ./ops setup again",
-    });
+  if (succeeds("docker", ["info"])) {
+    results.push({ name: "Docker daemon", action: "present" });
+  } else {
+    await startDockerDaemon(output);
+    results.push({ name: "Docker daemon", action: "installed" });
   }
-  results.push({ name: "Docker daemon", action: "present" });
 
   const project = composeProject(environment);
   const cli: DockerCli = { program: "docker", env: { ...env, ...project.variables } };
@@ -147,7 +247,8 @@ export async function ensureComposeRequirements(
   for (const [name, service] of Object.entries(model.services ?? {})) {
     if (!wanted.has(name) || !service.image) continue;
     const label = `image ${service.image} (${name})`;
-    if (succeeds("docker", ["image", "inspect", service.image])) {
+    const present = succeeds("docker", ["image", "inspect", service.image]);
+    if (present && !(options.rebuild && service.build?.context)) {
       results.push({ name: label, action: "present" });
       continue;
     }
@@ -156,13 +257,17 @@ export async function ensureComposeRequirements(
         hint: `docker pull ${service.image}`,
       });
     }
-    const args = Object.entries(service.build.args ?? {}).filter(([, v]) => v !== null && v !== "");
+    const declared = { ...service.build.args };
+    if ("EXTRA_CA_CERTIFICATES" in declared && !declared.EXTRA_CA_CERTIFICATES) {
+      declared.EXTRA_CA_CERTIFICATES = await hostExtraCertificates();
+    }
+    const args = Object.entries(declared).filter(([, v]) => v !== null && v !== "");
     const base = service.build.args?.BASE_IMAGE;
     if (base && !succeeds("docker", ["image", "inspect", base])) {
       output.info(`pulling the base image ${base}`);
       if (!succeeds("docker", ["pull", "-q", base])) await importDebianBase(base, output);
     }
-    output.info(`building ${service.image} for ${name}`);
+    output.info(`${present ? "rebuilding" : "building"} ${service.image} for ${name}`);
     await run([
       "docker",
       "build",

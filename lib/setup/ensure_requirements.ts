@@ -14,10 +14,12 @@ import { nativeRequirements, onPath, type RequirementResult, run } from "./requi
  */
 export async function ensureRequirements(
   output: Output,
-  options: { environment?: Environment; quietWhenPresent?: boolean } = {},
+  options: { environment?: Environment; quietWhenPresent?: boolean; rebuild?: boolean } = {},
 ): Promise<RequirementResult[]> {
   if (options.environment?.runtime === "compose") {
-    return await ensureComposeRequirements(output, options.environment);
+    return await ensureComposeRequirements(output, options.environment, {
+      rebuild: options.rebuild ?? false,
+    });
   }
   const requirements = nativeRequirements(options);
   const missing = requirements.filter((r) => !r.present());

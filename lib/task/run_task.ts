@@ -68,6 +68,7 @@ export async function runTask<R = unknown>(
     (task.needsEnvironment === false && environment.runtime !== "native"
       ? undefined
       : runtimeFor(environment));
+  if (task.needsEnvironment !== false) await runtime?.resolveAddresses?.();
   const ctx = createTaskContext({
     environment,
     runtime: runtime as Runtime,

@@ -23,6 +23,11 @@ const settings = z.object({
   maxFileMegabytes: z.number().min(0.001).max(2048).default(64),
   /** Folders the worker may read files from (its --allow-read). */
   inputRoots: z.array(z.string().startsWith("/", "an absolute folder")).min(1).default(["/"]),
+  /**
+   * Compose runtime: the folder mounted read-only (same path) into the worker's
+   * container, the only one it reads (default `<stateDir>/ingestor/inbox`).
+   */
+  inbox: z.string().startsWith("/", "an absolute folder").optional(),
 }).strict();
 
 /** Ingestor settings in an environment file. */

@@ -312,3 +312,54 @@ describe("log lines of two streams", () => {
     expect(lines.sort()).toEqual(["a1", "a2", "b1", "b2"]);
   });
 });
+
+describe("service addresses under compose", () => {
+  it("points a service without a published port at its container, one with a port at loopback", async () => {
+    // a stand-in docker CLI answering `compose ps` and `inspect` as a daemon would
+    const dir = await Deno.makeTempDir({ prefix: "compose-addr-" });
+    const fake = join(dir, "docker");
+    const psLines = ps([
+      { ID: "a1", Service: "redis", State: "running", Publishers: [] },
+      {
+        ID: "b1",
+        Service: "web",
+        State: "running",
+        Publishers: [{ URL: "0.0.0.0", TargetPort: 3000, PublishedPort: 80 }],
+      },
+      {
+        ID: "c1",
+        Service: "postgres",
+        State: "running",
+        Publishers: [{ URL: "127.0.0.1", TargetPort: 5432, PublishedPort: 5432 }],
+      },
+    ]);
+    const inspected = inspect(["a1", "b1", "c1"].map((id, i) => ({
+      Id: id,
+      State: { Status: "running", Pid: 100 + i, StartedAt: "2026-01-02T03:04:05Z" },
+      NetworkSettings: {
+        Networks: { "hailmary-production_hailmary": { IPAddress: `172.18.0.${i + 2}` } },
+      },
+    })));
+    await Deno.writeTextFile(join(dir, "ps.json"), psLines);
+    await Deno.writeTextFile(join(dir, "inspect.json"), inspected);
+    await Deno.writeTextFile(
+      fake,
+      `#!/bin/sh\ncase " $* " in *" ps "*) cat "${dir}/ps.json" ;; *" inspect "*) cat "${dir}/inspect.json" ;; esac\n`,
+    );
+    await Deno.chmod(fake, 0o755);
+    try {
+      const production = await loadEnvironment("production", { resolveSecrets: false });
+      const byName = (name: string) => production.services.find((s) => s.definition.name === name)!;
+      byName("postgres").host = "172.18.0.99"; // an address from an earlier look is replaced
+      await new ComposeRuntime(production, { docker: fake }).resolveAddresses();
+      expect(byName("redis").host).toBe("172.18.0.2");
+      // web publishes 80, not its own port 3000: tasks reach it on the network
+      expect(byName("web").host).toBe("172.18.0.3");
+      expect(byName("postgres").host).toBeUndefined();
+      // no container: left alone
+      expect(byName("opensearch").host).toBeUndefined();
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
