@@ -73,20 +73,8 @@ export default defineService({
       readyTimeoutMs: 60_000,
       // the schema and the index must exist before the first file is read
       prepare: async () => {
-        const { applyMigrations } = await import("../../lib/postgres/migrations.ts");
-        await applyMigrations({
-          connection: endpoints.postgres,
-          dir: join(ctx.serviceDir, "..", "postgres", "migrations"),
-          dryRun: false,
-        });
-        const { ensureIndex, loadIndexDefinition, OpenSearchClient } = await import(
-          "../../lib/opensearch/mod.ts"
-        );
-        await ensureIndex(
-          new OpenSearchClient(endpoints.opensearchUrl),
-          s.index,
-          await loadIndexDefinition("documents"),
-        );
+        const { prepareIngestStores } = await import("../../lib/ingest/prepare_stores.ts");
+        await prepareIngestStores(endpoints);
       },
     };
   },

@@ -171,9 +171,13 @@ describe("compose runtime on Docker Engine", () => {
     ]);
     const backup = JSON.parse((await run(file, ["postgres:backup", "--json"])).stdout) as {
       id: string;
-      rows: number;
+      path: string;
     };
-    expect(backup.rows).toBe(300);
+    // the row counts the dump's own snapshot saw (the ingestor's tables are in the database too)
+    const manifest = JSON.parse(await Deno.readTextFile(join(backup.path, "manifest.json"))) as {
+      details: { tables: Record<string, number> };
+    };
+    expect(manifest.details.tables["public.compose_it"]).toBe(300);
     await run(file, ["postgres:psql", "-c", "delete from compose_it where id > 10"]);
     await run(file, ["postgres:restore", backup.id, "--yes"]);
     const count = await run(file, [
@@ -246,6 +250,14 @@ describe("compose runtime on Docker Engine", () => {
       const found = await response.json() as { total: number; hits: { title: string }[] };
       expect(found.total).toBe(1);
       expect(found.hits[0]?.title).toBe("Compose note 1");
+
+      // the index in a snapshot: OpenSearch writes the repository into the shared state folder
+      const snapshot = JSON.parse((await run(file, ["opensearch:backup", "--json"])).stdout) as {
+        id: string;
+        indices: { aliases: string[]; documents: number }[];
+      };
+      expect(snapshot.indices.find((i) => i.aliases.includes("documents"))?.documents).toBe(3);
+      await run(file, ["opensearch:verify", snapshot.id]);
 
       // a file the container cannot read is refused before anything is enqueued
       const outside = join(dir, "outside.md");

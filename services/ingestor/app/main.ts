@@ -29,6 +29,20 @@ const onRedisError = (error: Error) => {
   if (error.message !== lastRedisError) log("warn", `redis: ${error.message}`);
   lastRedisError = error.message;
 };
+// in a container no host step prepared the stores (the native runtime does): do it here
+if (Deno.env.get("HAILMARY_INGESTOR_PREPARE") === "true") {
+  const { prepareIngestStores } = await import("../../../lib/ingest/prepare_stores.ts");
+  for (let attempt = 1;; attempt++) {
+    try {
+      await prepareIngestStores(config.endpoints);
+      break;
+    } catch (error) {
+      if (attempt >= 30 || controller.signal.aborted) throw error;
+      log("warn", `preparing the stores: ${errorMessage(error)}; trying again`);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+}
 const sql = await openPostgres(config.endpoints, { max: 2 + config.pipelineDepth * 2 });
 let redis;
 let reader;
