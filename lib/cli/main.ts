@@ -49,6 +49,10 @@ export async function main(argv: string[], source: TaskSource): Promise<number> 
       force: parsed.global.force,
       output: runOutput,
       signal: controller.signal,
+      onDeniedAddresses: async (addresses, task) => {
+        const { rerunWithNet } = await import("./rerun_with_net.ts");
+        await rerunWithNet(addresses, task.permissions);
+      },
     });
     if (runOutput.mode === "json") runOutput.json(result);
     else task.render?.(result, runOutput);

@@ -155,11 +155,13 @@ async function startDockerDaemon(output: Output): Promise<void> {
   const args = dockerdArgs();
   output.info(`starting the Docker daemon: dockerd ${args.join(" ")} (log: ${dockerdLogFile})`);
   const launched = await new Deno.Command("setsid", {
+    // as a service manager would (docker.service: LimitNOFILE=infinity): containers may ask
+    // for more open files than a login shell's limit (OpenSearch wants 65536)
     args: [
       "-f",
       "sh",
       "-c",
-      'exec "$@" >>"$0" 2>&1 </dev/null',
+      'n=$(cat /proc/sys/fs/nr_open 2>/dev/null || echo 1048576); ulimit -Hn "$n" 2>/dev/null; ulimit -Sn "$n" 2>/dev/null; exec "$@" >>"$0" 2>&1 </dev/null',
       dockerdLogFile,
       "dockerd",
       ...args,

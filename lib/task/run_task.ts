@@ -24,6 +24,11 @@ export interface RunTaskOptions {
   signal?: AbortSignal;
   /** Answers confirmations (the dashboard's dialog). */
   ask?: (question: string) => Promise<string | null>;
+  /**
+   * Called when the runtime moved services to addresses this process may not
+   * connect to (`host:port`): the CLI runs itself again with access to them.
+   */
+  onDeniedAddresses?: (addresses: string[], task: AnyTask) => Promise<void>;
 }
 
 /** A task's typed result and the exit code it means. */
@@ -68,7 +73,14 @@ export async function runTask<R = unknown>(
     (task.needsEnvironment === false && environment.runtime !== "native"
       ? undefined
       : runtimeFor(environment));
-  if (task.needsEnvironment !== false) await runtime?.resolveAddresses?.();
+  if (task.needsEnvironment !== false && runtime?.resolveAddresses) {
+    await runtime.resolveAddresses();
+    if (options.onDeniedAddresses) {
+      const { deniedAddresses } = await import("../cli/rerun_with_net.ts");
+      const denied = deniedAddresses(environment);
+      if (denied.length > 0) await options.onDeniedAddresses(denied, task);
+    }
+  }
   const ctx = createTaskContext({
     environment,
     runtime: runtime as Runtime,

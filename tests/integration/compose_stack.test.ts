@@ -124,7 +124,6 @@ describe("compose runtime on Docker Engine", () => {
       }
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
-    await stopDaemonStartedHere();
   }, 300_000);
 
   it("brings the staging stack up healthy in containers", async () => {
@@ -289,3 +288,146 @@ describe("compose runtime on Docker Engine", () => {
     expect(status.services.every((s) => s.state === "stopped")).toBe(true);
   }, 300_000);
 });
+
+describe("compose runtime in production: only the web app publishes a port", () => {
+  const prodProject = `${project}-prod`;
+  const prodWebPort = freePort();
+  let prodDir = "";
+  let prodFile = "";
+  let prodInbox = "";
+  let composeEnv: Record<string, string> = {};
+
+  /** `./ops ARGS --env FILE` through the wrapper: deno.json's permission sets, as an operator runs it. */
+  async function opsWrapper(args: string[]) {
+    const child = await new Deno.Command(join(root, "ops"), {
+      args: [...args, "--env", prodFile],
+      cwd: root,
+      env: { ...composeEnv, NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return {
+      code: child.code,
+      stdout: new TextDecoder().decode(child.stdout),
+      stderr: new TextDecoder().decode(child.stderr),
+    };
+  }
+
+  beforeAll(async () => {
+    prodDir = await Deno.makeTempDir({ prefix: "hailmary-compose-prod-it-" });
+    await Deno.chmod(prodDir, 0o755);
+    prodInbox = join(prodDir, "inbox");
+    const secretDir = join(prodDir, "operator-secrets");
+    await Deno.mkdir(secretDir, { mode: 0o700 });
+    for (const name of ["postgres_password", "redis_password"]) {
+      await Deno.writeTextFile(join(secretDir, name), `prod-it-${name}-S3cret`, { mode: 0o600 });
+    }
+    prodFile = join(prodDir, "production-it.yaml");
+    await Deno.writeTextFile(
+      prodFile,
+      stringify({
+        name: "production-it",
+        runtime: "compose",
+        protected: true,
+        stateDir: join(prodDir, "state"),
+        backupDir: join(prodDir, "backups"),
+        compose: {
+          project: prodProject,
+          files: ["compose.yaml", "environments/compose.production.yaml"],
+        },
+        services: {
+          postgres: { port: 5432, password: `file:${join(secretDir, "postgres_password")}` },
+          redis: { port: 6379, password: `file:${join(secretDir, "redis_password")}` },
+          opensearch: { port: 9200, heap: "512m" },
+          web: { port: 3000 },
+          ingestor: { port: 8090, inbox: prodInbox },
+        },
+      }),
+    );
+    // the daemon's open-files cap bounds OpenSearch's (a sandbox may cap it below 65536)
+    const daemonPid = (await Deno.readTextFile("/var/run/docker.pid")).trim();
+    const cap = /Max open files\s+\d+\s+(\d+)/.exec(
+      await Deno.readTextFile(`/proc/${daemonPid}/limits`),
+    )?.[1];
+    composeEnv = {
+      HAILMARY_WEB_PUBLISH: `127.0.0.1:${prodWebPort}`,
+      HAILMARY_OPENSEARCH_NOFILE: String(Math.min(65536, Number(cap ?? 65536))),
+      HAILMARY_OPENSEARCH_MEMORY: "2g",
+    };
+  }, 120_000);
+
+  afterAll(async () => {
+    if (prodFile) {
+      await ops(prodFile, ["down"], { env: composeEnv }).catch(() => {});
+      for (const volume of ["postgres_data", "redis_data", "opensearch_data"]) {
+        await new Deno.Command("docker", {
+          args: ["volume", "rm", "-f", `${prodProject}_${volume}`],
+          stdout: "null",
+          stderr: "null",
+        }).output();
+      }
+      await Deno.remove(prodDir, { recursive: true }).catch(() => {});
+    }
+  }, 300_000);
+
+  it("comes up healthy with read-only containers and no port but web's on the host", async () => {
+    const up = await ops(prodFile, ["up"], { env: composeEnv, timeoutMs: 900_000 });
+    if (up.code !== 0) throw new Error(`up failed:\n${up.stderr}`);
+    const { stdout } = await new Deno.Command("docker", {
+      args: [
+        "ps",
+        "--filter",
+        `label=com.docker.compose.project=${prodProject}`,
+        "--format",
+        '{{.Label "com.docker.compose.service"}} {{.Ports}}',
+      ],
+      stdout: "piped",
+    }).output();
+    const published = new TextDecoder().decode(stdout).trim().split("\n").filter((l) =>
+      l.includes("->")
+    );
+    expect(published).toEqual([`web 127.0.0.1:${prodWebPort}->3000/tcp`]);
+    const status = await opsWrapper(["status", "--json"]);
+    expect(status.code).toBe(0);
+    const services = (JSON.parse(status.stdout) as {
+      services: { name: string; state: string; healthy: boolean }[];
+    }).services;
+    expect(services.map((s) => [s.name, s.state, s.healthy])).toEqual([
+      ["ingestor", "running", true],
+      ["opensearch", "running", true],
+      ["postgres", "running", true],
+      ["redis", "running", true],
+      ["web", "running", true],
+    ]);
+  }, 900_000);
+
+  it(
+    "reaches the unpublished servers from the operator's tasks under deno.json's permissions",
+    async () => {
+      const redis = await opsWrapper(["redis:backup", "--json"]);
+      expect(redis.stderr).toBe("");
+      expect(redis.code).toBe(0);
+      expect((JSON.parse(redis.stdout) as { id: string }).id).toMatch(/^\d{8}T\d{6}Z-/);
+
+      await Deno.mkdir(prodInbox, { recursive: true });
+      await Deno.writeTextFile(join(prodInbox, "prod.md"), "# Production note\n\nmarmotbeacon\n");
+      const ingest = await opsWrapper(["ingestor:ingest", join(prodInbox, "prod.md"), "--json"]);
+      expect(ingest.code).toBe(0);
+      expect((JSON.parse(ingest.stdout) as { documents: number }).documents).toBe(1);
+      const smoke = await opsWrapper(["web:smoke", "--query", "marmotbeacon"]);
+      expect(smoke.stdout + smoke.stderr).toContain("works end to end");
+      expect(smoke.code).toBe(0);
+    },
+    300_000,
+  );
+
+  it("refuses a dangerous task without --force", async () => {
+    const flush = await opsWrapper(["redis:flush", "--db", "0", "--yes"]);
+    expect(flush.code).toBe(2);
+    expect(flush.stderr).toContain('refused in the protected environment "production-it"');
+  }, 60_000);
+});
+
+afterAll(async () => {
+  await stopDaemonStartedHere();
+}, 120_000);
