@@ -35,6 +35,24 @@ const secrets = {
   HAILMARY_IT_REDIS_PASSWORD: "it-redis-Secret-1",
 };
 
+/** Takes a test stack down and removes its volumes and folder. */
+async function removeStack(
+  envFile: string,
+  projectName: string,
+  folder: string,
+  env: Record<string, string>,
+): Promise<void> {
+  await ops(envFile, ["down"], { env }).catch(() => {});
+  for (const volume of ["postgres_data", "redis_data", "opensearch_data"]) {
+    await new Deno.Command("docker", {
+      args: ["volume", "rm", "-f", `${projectName}_${volume}`],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+  }
+  await Deno.remove(folder, { recursive: true }).catch(() => {});
+}
+
 /** Stops a daemon that setup started for this test (its pid file), so the test leaves no process. */
 async function stopDaemonStartedHere(): Promise<void> {
   if (daemonWasRunning) return;
@@ -112,18 +130,7 @@ describe("compose runtime on Docker Engine", () => {
   }, 3_600_000);
 
   afterAll(async () => {
-    if (file) {
-      await ops(file, ["down"], { env: secrets }).catch(() => {});
-      for (const volume of ["postgres_data", "redis_data", "opensearch_data"]) {
-        await new Deno.Command("docker", {
-          args: ["volume", "rm", "-f", `${project}_${volume}`],
-          stdout: "null",
-          stderr: "null",
-        })
-          .output();
-      }
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    }
+    if (file) await removeStack(file, project, dir, secrets);
   }, 300_000);
 
   it("brings the staging stack up healthy in containers", async () => {
@@ -357,17 +364,7 @@ describe("compose runtime in production: only the web app publishes a port", () 
   }, 120_000);
 
   afterAll(async () => {
-    if (prodFile) {
-      await ops(prodFile, ["down"], { env: composeEnv }).catch(() => {});
-      for (const volume of ["postgres_data", "redis_data", "opensearch_data"]) {
-        await new Deno.Command("docker", {
-          args: ["volume", "rm", "-f", `${prodProject}_${volume}`],
-          stdout: "null",
-          stderr: "null",
-        }).output();
-      }
-      await Deno.remove(prodDir, { recursive: true }).catch(() => {});
-    }
+    if (prodFile) await removeStack(prodFile, prodProject, prodDir, composeEnv);
   }, 300_000);
 
   it("comes up healthy with read-only containers and no port but web's on the host", async () => {
