@@ -7,7 +7,7 @@
 import { join } from "../lib/path.ts";
 import { type BackupManifest, readBackup, withBackupLock, writeBackup } from "../lib/backup/mod.ts";
 import type { ConfiguredService } from "../lib/config/mod.ts";
-import { FailedError } from "../lib/errors.ts";
+import { errorMessage, FailedError } from "../lib/errors.ts";
 import { createProgress } from "../lib/output/progress.ts";
 import { assertBackupIntact } from "./assert_backup_intact.ts";
 import {
@@ -243,10 +243,34 @@ export async function restoreRedis(
       ctx.output.warn("the restore failed: putting the previous redis data back");
       await ctx.runtime.stop(service).catch(() => {});
       await swap.rollback();
-      if (running) await ctx.runtime.start(service).catch(() => {});
+      if (running) await startAgain(ctx, service);
       throw error;
     }
   });
+}
+
+/**
+ * Starts redis on the data put back after a failed restore: a second try after
+ * a pause, then a warning naming the cause (the data is in place either way).
+ */
+async function startAgain(ctx: TaskContext, service: ConfiguredService): Promise<void> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      await ctx.runtime.start(service);
+      return;
+    } catch (error) {
+      if (attempt < 2) {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        continue;
+      }
+      ctx.output.warn(
+        `redis did not start again on the previous data: ${
+          errorMessage(error)
+        } (./ops redis:start tries again)`,
+      );
+      return;
+    }
+  }
 }
 
 /** File locations from the running server, else from the settings (as the runtime renders them). */

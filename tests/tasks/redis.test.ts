@@ -351,6 +351,7 @@ describe.each([
     const restore = await ops(stack.file, ["redis:restore", backup.id, "--yes"]);
     expect(restore.code).toBe(1);
     expect(restore.stderr).toContain("does not match backup");
+    expect(restore.stderr).not.toContain("did not start again");
     expect(restore.stderr).toContain("putting the previous redis data back");
     expect(await datasets(config, [0, 3])).toEqual(live);
     const files = [...Deno.readDirSync(join(config.stateDir, "redis", "data"))].map((e) => e.name);
