@@ -54,7 +54,14 @@ export function sentence(rand: () => number, n: number): string {
  */
 export async function writeCorpus(
   dir: string,
-  options: { perKind?: number; recordFiles?: number; recordsPerFile?: number; seed?: number } = {},
+  options: {
+    perKind?: number;
+    recordFiles?: number;
+    recordsPerFile?: number;
+    seed?: number;
+    /** Write the known document (false: one search corpus per stack, so its hit is unique). */
+    known?: boolean;
+  } = {},
 ): Promise<Corpus> {
   const perKind = options.perKind ?? 300;
   const recordFiles = options.recordFiles ?? 10;
@@ -84,7 +91,7 @@ export async function writeCorpus(
       corpus.failed++;
       corpus.failedFiles++;
       corpus.failures.push({ file: md, line: 2 });
-    } else if (i === 11) {
+    } else if (i === 11 && options.known !== false) {
       corpus.known = {
         query: "xylophonic quasar",
         title: "Xylophonic quasar field guide",

@@ -282,6 +282,7 @@ describe("faults", () => {
         recordFiles: 12,
         recordsPerFile: 1500,
         seed: 5,
+        known: false,
       });
       const enqueued = await json<Summary>(["ingestor:ingest", dir, "--no-wait"], 0);
       await until("the job to start", async () => {
@@ -324,6 +325,7 @@ describe("faults", () => {
         recordFiles: 1,
         recordsPerFile: 30,
         seed: 12,
+        known: false,
       });
       await opsOk(env.file, ["ingestor:stop"]);
       const enqueued = await json<Summary>(["ingestor:ingest", dir, "--no-wait"], 0);
@@ -396,6 +398,7 @@ describe("faults", () => {
         recordFiles: 2,
         recordsPerFile: 50,
         seed: 6,
+        known: false,
       });
       await opsOk(env.file, ["opensearch:stop"]);
       try {
@@ -437,6 +440,7 @@ describe("faults", () => {
         recordFiles: 1,
         recordsPerFile: 40,
         seed: 8,
+        known: false,
       });
       await opsOk(env.file, ["postgres:stop"]);
       let enqueued: Summary;
