@@ -30,8 +30,33 @@ export interface ProcStat {
 
 const columns = "pid=,ppid=,pgid=,stat=,etimes=,cputimes=,rss=,comm=";
 
-/** One `ps` call; PID 1 is always asked for too, as the reference of `sinceInit`. */
+/**
+ * One look at the process table. PID 1 is always asked for too: it is the
+ * reference of `sinceInit`, and since it always exists, a reading without it
+ * is a failed reading (ps killed, out of processes), never "no such process".
+ * Such a reading is taken again, so a failed `ps` cannot make a live service
+ * look dead or a stop look finished.
+ * @throws {Error} after three failed readings.
+ */
 async function ps(pids: readonly number[] | "all"): Promise<ProcStat[]> {
+  for (let attempt = 1;; attempt++) {
+    const last = attempt >= 3;
+    const stats = await readTable(pids, last);
+    if (stats) return stats;
+    if (last) throw new Error("ps gave no reading of the process table three times");
+    await sleep(50 * attempt);
+  }
+}
+
+/**
+ * One `ps` run; undefined when PID 1 is missing from it. With `acceptPartial`
+ * (the last try), a table without PID 1 but with other rows is taken (a /proc
+ * mounted with hidepid hides it from non-root users): `sinceInit` is then NaN.
+ */
+async function readTable(
+  pids: readonly number[] | "all",
+  acceptPartial: boolean,
+): Promise<ProcStat[] | undefined> {
   const wanted = pids === "all" ? undefined : new Set(pids);
   const { stdout } = await new Deno.Command("ps", {
     args: [...(wanted ? ["-p", [1, ...wanted].join(",")] : ["-e"]), "-o", columns],
@@ -48,6 +73,7 @@ async function ps(pids: readonly number[] | "all"): Promise<ProcStat[]> {
     if (cols[0] === "1") initElapsed = etimes;
     rows.push({ cols, etimes });
   }
+  if (initElapsed === undefined && !(acceptPartial && rows.length > 0)) return undefined;
   const out: ProcStat[] = [];
   for (const { cols, etimes } of rows) {
     const [pid, ppid, pgid, state, , cpu, rss, ...comm] = cols;
@@ -58,7 +84,7 @@ async function ps(pids: readonly number[] | "all"): Promise<ProcStat[]> {
       pgid: Number(pgid),
       state: state!,
       startedEpoch: Math.round(now - etimes),
-      sinceInit: (initElapsed ?? 0) - etimes,
+      sinceInit: initElapsed === undefined ? NaN : initElapsed - etimes,
       cpuSeconds: Number(cpu),
       rssKb: Number(rss),
       comm: comm.join(" "),
@@ -105,7 +131,9 @@ export async function processStart(pid: number): Promise<ProcessStart | undefine
  * the fallback for old records, get 5 s for a loaded machine.
  */
 export function sameStart(stat: ProcStat, start: ProcessStart): boolean {
-  if (start.sinceInit !== undefined) return Math.abs(stat.sinceInit - start.sinceInit) <= 1;
+  if (Number.isFinite(start.sinceInit) && Number.isFinite(stat.sinceInit)) {
+    return Math.abs(stat.sinceInit - start.sinceInit!) <= 1;
+  }
   return Math.abs(stat.startedEpoch - start.startedEpoch) <= 5;
 }
 
