@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { join } from "node:path";
 import { isAlive, processStart, readProcStat, sameStart } from "../../../lib/runtime/proc.ts";
+
+const realPs = new TextDecoder().decode(
+  new Deno.Command("sh", { args: ["-c", "command -v ps"], stdout: "piped" }).outputSync().stdout,
+).trim();
 
 describe("process identity across pid reuse and clock steps", () => {
   it("reads the same boot-clock start of a process twice, a second apart", async () => {
@@ -34,5 +39,37 @@ describe("process identity across pid reuse and clock steps", () => {
     await child.status;
     expect(await isAlive(child.pid, start)).toBe(false);
     expect(await processStart(child.pid)).toBeUndefined();
+  });
+});
+
+describe("a failed look at the process table", () => {
+  async function withFakePs(script: string, fn: () => Promise<void>): Promise<void> {
+    // a stand-in `ps` first on PATH: the real one behind it, failing as the script says
+    const dir = await Deno.makeTempDir({ prefix: "fake-ps-" });
+    await Deno.writeTextFile(join(dir, "ps"), `#!/bin/sh\nmarker="${dir}/failed"\n${script}\n`);
+    await Deno.chmod(join(dir, "ps"), 0o755);
+    const path = Deno.env.get("PATH") ?? "";
+    Deno.env.set("PATH", `${dir}:${path}`);
+    try {
+      await fn();
+    } finally {
+      Deno.env.set("PATH", path);
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+
+  it("is taken again, so a live process does not read as gone", async () => {
+    await withFakePs(
+      `if [ ! -e "$marker" ]; then : > "$marker"; exit 1; fi\nexec ${realPs} "$@"`,
+      async () => {
+        expect(await isAlive(Deno.pid)).toBe(true);
+      },
+    );
+  });
+
+  it("fails loudly when ps never gives a reading", async () => {
+    await withFakePs("exit 1", async () => {
+      await expect(readProcStat(Deno.pid)).rejects.toThrow(/no reading of the process table/);
+    });
   });
 });
