@@ -217,18 +217,18 @@ export async function runIngestJob(
   const outside = request.files.find((f) =>
     !roots.some((r) => r === "/" || f === r || f.startsWith(r.replace(/\/+$/, "") + "/"))
   );
+  if (outside && ctx.environment.runtime === "compose") {
+    throw new UsageError(
+      `${outside} is outside the ingestor's inbox ${roots[0]} (the one folder its container reads)`,
+      `copy the files into ${
+        roots[0]
+      }, or set services.ingestor.inbox in the environment file to their folder`,
+    );
+  }
   if (outside) {
     throw new UsageError(
-      ctx.environment.runtime === "compose"
-        ? `${outside} is outside the ingestor's inbox ${
-          roots[0]
-        } (the one folder its container reads)`
-        : `${outside} is outside the folders the ingestor may read (${roots.join(", ")})`,
-      ctx.environment.runtime === "compose"
-        ? `copy the files into ${
-          roots[0]
-        }, or set services.ingestor.inbox in the environment file to their folder`
-        : "move the files, or add their folder to services.ingestor.inputRoots in the environment file",
+      `${outside} is outside the folders the ingestor may read (${roots.join(", ")})`,
+      "move the files, or add their folder to services.ingestor.inputRoots in the environment file",
     );
   }
   if (!options.noWait) await assertWorkerRunning(ctx);

@@ -1,7 +1,7 @@
 import { join, relative, sep } from "../path.ts";
 import { errorMessage, FailedError } from "../errors.ts";
 import { selfStart } from "./_self_process.ts";
-import { processStart } from "../runtime/proc.ts";
+import { processStartOrNow } from "../runtime/proc.ts";
 import { newBackupId, validateLabel } from "./backup_id.ts";
 import {
   type Checksum,
@@ -113,9 +113,7 @@ export async function writeBackup(
       );
     },
     async recordChild(pid) {
-      // just spawned: when it has already exited, now is its start time
-      const start = await processStart(pid) ?? { startedEpoch: Math.round(Date.now() / 1000) };
-      record.children.push({ pid, ...start });
+      record.children.push({ pid, ...(await processStartOrNow(pid)) });
       await saveRecord();
     },
   };

@@ -24,28 +24,27 @@ export function deniedAddresses(environment: Environment): string[] {
  * Runs this command again with the named permission set of deno.json plus
  * network access to exactly `hosts` (Deno has no address ranges, and a
  * container's address is known only once it runs), and exits with its code.
- * The permission sets stay loopback-only for every other run.
- * @returns false when this already is such a run (or the set is unknown): the caller goes on.
+ * The permission sets stay loopback-only for every other run. Returns (the
+ * caller goes on, and its connections fail with Deno's message) when this
+ * already is such a run, the set may not start processes, or it lists no hosts.
  */
-export async function rerunWithNet(hosts: string[], permissionSet: string): Promise<boolean> {
-  if (Deno.env.get(rerunMarker) === "1") return false;
+export async function rerunWithNet(hosts: string[], permissionSet: string): Promise<void> {
+  if (Deno.env.get(rerunMarker) === "1") return;
+  if (Deno.permissions.querySync({ name: "run", command: Deno.execPath() }).state !== "granted") {
+    return;
+  }
   const config = JSON.parse(await Deno.readTextFile(join(projectRoot, "deno.json"))) as {
     permissions?: Record<string, { net?: string[] | boolean }>;
   };
   const net = config.permissions?.[permissionSet]?.net;
-  if (net === undefined) return false;
-  const allowNet = net === true ? [] : [...(Array.isArray(net) ? net : []), ...hosts];
-  const main = new URL(Deno.mainModule).pathname;
-  if (Deno.permissions.querySync({ name: "run", command: Deno.execPath() }).state !== "granted") {
-    return false; // observe-only sets may not start processes: their tasks read container health
-  }
+  if (!Array.isArray(net)) return;
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "-q",
       `-P=${permissionSet}`,
-      ...(allowNet.length ? [`--allow-net=${allowNet.join(",")}`] : []),
-      main,
+      `--allow-net=${[...net, ...hosts].join(",")}`,
+      new URL(Deno.mainModule).pathname,
       ...Deno.args,
     ],
     cwd: projectRoot,
@@ -54,9 +53,9 @@ export async function rerunWithNet(hosts: string[], permissionSet: string): Prom
     stdout: "inherit",
     stderr: "inherit",
   }).spawn();
-  // the terminal's Ctrl-C reaches the child too (same process group); it decides the exit
-  const forward = () => {};
-  Deno.addSignalListener("SIGINT", forward);
+  // the terminal's Ctrl-C reaches the child too (same process group): this process must not
+  // die of it first, the child decides the exit
+  Deno.addSignalListener("SIGINT", () => {});
   const { code } = await child.status;
   Deno.exit(code);
 }

@@ -8,8 +8,7 @@ import type { Environment } from "../config/mod.ts";
  * a file keeps one path on the host, in the job and in the stored document.
  */
 export function ingestInbox(environment: Environment): string {
-  const ingestor = environment.services.find((s) => s.definition.name === "ingestor");
-  const configured = ingestor?.settings.inbox;
+  const configured = ingestorSettings(environment).inbox;
   return typeof configured === "string"
     ? configured
     : join(environment.stateDir, "ingestor", "inbox");
@@ -21,7 +20,10 @@ export function ingestInbox(environment: Environment): string {
  */
 export function ingestReadRoots(environment: Environment): string[] {
   if (environment.runtime === "compose") return [ingestInbox(environment)];
-  const ingestor = environment.services.find((s) => s.definition.name === "ingestor");
-  const roots = ingestor?.settings.inputRoots;
+  const roots = ingestorSettings(environment).inputRoots;
   return Array.isArray(roots) ? roots.map(String) : ["/"];
+}
+
+function ingestorSettings(environment: Environment): Record<string, unknown> {
+  return environment.services.find((s) => s.definition.name === "ingestor")?.settings ?? {};
 }

@@ -9,7 +9,7 @@ import {
   portHolder,
   processGroupMembers,
   type ProcessStart,
-  processStart,
+  processStartOrNow,
   readProcStat,
   readProcStats,
   sameStart,
@@ -131,7 +131,7 @@ export class NativeRuntime implements Runtime {
     const pid = await launch(spec, service, paths.pidFile, paths.logFile, user);
     const record: ProcessRecord = {
       pid,
-      ...(await processStart(pid) ?? { startedEpoch: Math.round(Date.now() / 1000) }),
+      ...(await processStartOrNow(pid)),
       startedAt: new Date().toISOString(),
     };
     if (service.port !== undefined) record.port = service.port;

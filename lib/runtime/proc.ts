@@ -125,6 +125,11 @@ export async function processStart(pid: number): Promise<ProcessStart | undefine
   return stat && { startedEpoch: stat.startedEpoch, sinceInit: stat.sinceInit };
 }
 
+/** The start of a process just spawned: when it already exited, now (wall clock only). */
+export async function processStartOrNow(pid: number): Promise<ProcessStart> {
+  return await processStart(pid) ?? { startedEpoch: Math.round(Date.now() / 1000) };
+}
+
 /**
  * True when `stat` is the process that started at `start`. Boot-clock starts
  * (whole seconds, read together) differ by at most a second; wall-clock starts,
