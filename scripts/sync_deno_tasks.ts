@@ -1,11 +1,14 @@
 // Rewrites the `tasks` of deno.json from the task registry, so deno.json,
-// `./ops`, `--help` and the dashboard list the same tasks.
+// `./ops`, `--help` and the dashboard list the same tasks, and its
+// `permissions` from lib/cli/permission_sets.ts.
 // Usage: deno run -A scripts/sync_deno_tasks.ts
 import { denoTaskEntries, extraDenoTasks } from "../lib/cli/deno_task_entries.ts";
+import { permissionSets } from "../lib/cli/permission_sets.ts";
 import { taskRegistry } from "../tasks/registry.ts";
 
 const path = new URL("../deno.json", import.meta.url);
 const config = JSON.parse(await Deno.readTextFile(path));
+config.permissions = permissionSets();
 config.tasks = { ...denoTaskEntries(taskRegistry()), ...extraDenoTasks };
 await Deno.writeTextFile(path, JSON.stringify(config, null, 2) + "\n");
 console.log(`deno.json: ${Object.keys(config.tasks).length} tasks`);

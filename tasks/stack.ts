@@ -2,7 +2,7 @@ import { join } from "../lib/path.ts";
 import { FailedError, UsageError } from "../lib/errors.ts";
 import { dependenciesOf, dependencyWaves } from "../lib/graph/mod.ts";
 import type { Output } from "../lib/output/mod.ts";
-import { renderTable } from "../lib/output/mod.ts";
+import { prepareOutputFile, renderTable, writeOutputFile } from "../lib/output/mod.ts";
 import { type LifecycleResult, sleep } from "../lib/runtime/mod.ts";
 import { ensureRequirements, type RequirementResult } from "../lib/setup/mod.ts";
 import {
@@ -240,9 +240,11 @@ export function stackTasks(): AnyTask[] {
         type: "string",
         description: "write a JUnit XML report (one test case per service) to FILE",
         placeholder: "FILE",
+        output: true,
       },
     },
     run: async (ctx, { options }): Promise<StackStatus & { healthy: boolean }> => {
+      if (options.junit) await prepareOutputFile(options.junit);
       const deadline = Date.now() + options.wait * 1000;
       let result = await stackStatus(ctx.environment, ctx.runtime, ctx.signal);
       while (
@@ -251,7 +253,7 @@ export function stackTasks(): AnyTask[] {
         await sleep(500);
         result = await stackStatus(ctx.environment, ctx.runtime, ctx.signal);
       }
-      if (options.junit) await Deno.writeTextFile(options.junit, junitReport(result));
+      if (options.junit) await writeOutputFile(options.junit, junitReport(result));
       return { ...result, healthy: result.services.every((s) => s.healthy) };
     },
     render: (result, output) => {

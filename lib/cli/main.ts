@@ -20,6 +20,8 @@ export async function main(argv: string[], source: TaskSource): Promise<number> 
   const [id, ...rest] = argv;
   const output = new Output({ json: rest.includes("--json") });
   const controller = new AbortController();
+  let permissionSet: string | undefined;
+  const parentWatch = watchParent(controller);
   const onSignal = () =>
     controller.abort(new OpsError("interrupted", { exitCode: ExitCode.failed }));
   try {
@@ -35,6 +37,7 @@ export async function main(argv: string[], source: TaskSource): Promise<number> 
       return 0;
     }
     const task = quick ?? findTask(await source.all(), id);
+    permissionSet = task.permissions;
     const parsed = parseTaskArgs(task, rest);
     if (parsed.global.help) {
       output.line(taskHelp(task));
@@ -49,17 +52,18 @@ export async function main(argv: string[], source: TaskSource): Promise<number> 
       force: parsed.global.force,
       output: runOutput,
       signal: controller.signal,
-      onDeniedAddresses: async (addresses, task) => {
-        const { rerunWithNet } = await import("./rerun_with_net.ts");
-        await rerunWithNet(addresses, task.permissions);
+      onDenied: async (grants, task) => {
+        const { rerunWithGrants } = await import("./rerun_with_grants.ts");
+        await rerunWithGrants(grants, task.permissions);
       },
     });
     if (runOutput.mode === "json") runOutput.json(result);
     else task.render?.(result, runOutput);
     return exitCode;
   } catch (error) {
-    return reportError(error, output);
+    return reportError(error, output, permissionSet);
   } finally {
+    if (parentWatch !== undefined) clearInterval(parentWatch);
     try {
       Deno.removeSignalListener("SIGINT", onSignal);
       Deno.removeSignalListener("SIGTERM", onSignal);
@@ -69,40 +73,80 @@ export async function main(argv: string[], source: TaskSource): Promise<number> 
   }
 }
 
-function reportError(error: unknown, output: Output): number {
+/**
+ * In a run started by the CLI for itself (with wider grants), stops the task
+ * when the process that started it dies: a killed `./ops` leaves nothing running.
+ */
+function watchParent(controller: AbortController): ReturnType<typeof setInterval> | undefined {
+  const parent = Number(Deno.env.get("OPS_PARENT_PID"));
+  if (!Number.isInteger(parent) || parent <= 0 || Deno.ppid !== parent) return undefined;
+  const timer = setInterval(() => {
+    if (Deno.ppid === parent) return;
+    controller.abort(
+      new OpsError("the ./ops process that started this run is gone", {
+        exitCode: ExitCode.failed,
+      }),
+    );
+    clearInterval(timer);
+  }, 500);
+  Deno.unrefTimer(timer);
+  return timer;
+}
+
+/** Prints an error (one JSON document on stdout too, with --json) and returns its exit code. */
+function reportError(error: unknown, output: Output, permissionSet: string | undefined): number {
+  const { code, message, hint } = describeError(error, permissionSet);
   const encoder = new TextEncoder();
   const write = (text: string) =>
     Deno.stderr.writeSync(encoder.encode(redactor.redact(text) + "\n"));
+  if (output.mode === "json") {
+    const document = { error: { code, message, hint: hint ?? null } };
+    Deno.stdout.writeSync(encoder.encode(redactor.redact(JSON.stringify(document)) + "\n"));
+  }
+  write(`${output.style("error", "red")}: ${message}`);
+  if (hint) write(`${output.style("hint", "cyan")}: ${hint}`);
+  if (Deno.env.get("OPS_DEBUG") === "1" && error instanceof Error && error.stack) {
+    write(error.stack);
+  }
+  return code;
+}
+
+/** An error as the user sees it: exit code, one-line message, a next step that fits who runs it. */
+export function describeError(
+  error: unknown,
+  permissionSet: string | undefined,
+): { code: number; message: string; hint?: string } {
   if (error instanceof OpsError) {
-    if (output.mode === "json") {
-      Deno.stdout.writeSync(
-        encoder.encode(
-          redactor.redact(
-            JSON.stringify({
-              error: error.message,
-              hint: error.hint ?? null,
-              exitCode: error.exitCode,
-            }),
-          ) + "\n",
-        ),
-      );
-    }
-    write(`${output.style("error", "red")}: ${error.message}`);
-    if (error.hint) write(`${output.style("hint", "cyan")}: ${error.hint}`);
-    return error.exitCode;
+    return {
+      code: error.exitCode,
+      message: error.message,
+      ...(error.hint ? { hint: error.hint } : {}),
+    };
   }
-  if (error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotCapable) {
-    write(`${output.style("error", "red")}: ${error.message.replace(/ \(os error \d+\)/, "")}`);
-    write(
-      `${
-        output.style("hint", "cyan")
-      }: run as the user that owns the state folder (or root), or fix its ownership`,
-    );
-    return ExitCode.failed;
+  const text = error instanceof Error ? error.message : String(error);
+  if (error instanceof Deno.errors.NotCapable) {
+    return {
+      code: ExitCode.failed,
+      message: text.replace(/, run again with the --allow-\w+ flag/, ""),
+      hint: `the "${permissionSet ?? "ops"}" permission set of deno.json does not allow this: ` +
+        "keep the environment's folders where its file says, or add the path or program to that set",
+    };
   }
-  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  write(`${output.style("error", "red")}: unexpected failure: ${message}`);
-  return ExitCode.failed;
+  if (error instanceof Deno.errors.PermissionDenied) {
+    const root = Deno.uid?.() === 0;
+    return {
+      code: ExitCode.failed,
+      message: text.replace(/ \(os error \d+\)/, ""),
+      hint: root
+        ? "the system refused root: check that the file system is writable and the file is not immutable (lsattr)"
+        : "run as the user that owns the state folder (or root), or fix its ownership",
+    };
+  }
+  return {
+    code: ExitCode.failed,
+    message: `unexpected failure: ${text.split("\n")[0]}`,
+    hint: "run again with OPS_DEBUG=1 for the stack trace, and report it",
+  };
 }
 
 /** The list of every task, grouped: stack tasks first, then per service. */

@@ -54,7 +54,8 @@ export async function resolveSecret(
     try {
       value = (await Deno.readTextFile(path)).trim();
     } catch {
-      if (options.generated === "read") return undefined;
+      // a run that may not write the state folder is run again with it granted (the CLI), and creates it then
+      if (options.generated === "read" || !mayWrite(path)) return undefined;
       value = randomSecret();
       // the state folder must stay traversable for the service user; only secrets/ is private
       await Deno.mkdir(dirname(dirname(path)), { recursive: true, mode: 0o755 });
@@ -64,6 +65,10 @@ export async function resolveSecret(
   }
   redactor.add(value);
   return value;
+}
+
+function mayWrite(path: string): boolean {
+  return Deno.permissions.querySync({ name: "write", path }).state === "granted";
 }
 
 function randomSecret(): string {

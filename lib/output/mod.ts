@@ -9,3 +9,4 @@ export { renderTable } from "./table.ts";
 export { Redactor, redactor } from "./redactor.ts";
 export { Output } from "./output.ts";
 export type { OutputMode } from "./output.ts";
+export { partialPath, prepareOutputFile, writeOutputFile } from "./output_file.ts";

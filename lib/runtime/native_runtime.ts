@@ -50,8 +50,8 @@ export function nativePaths(
 /**
  * Supervises services as local processes: one process group per service
  * (setsid), pid and log files under the state folder, readiness by probe,
- * graceful stop then SIGKILL of the whole group. Runs PostgreSQL and
- * OpenSearch as the unprivileged service user when invoked as root.
+ * graceful stop then SIGKILL of the whole group. Runs every service as the
+ * unprivileged service user when invoked as root.
  */
 export class NativeRuntime implements Runtime {
   readonly kind = "native" as const;
@@ -119,7 +119,8 @@ export class NativeRuntime implements Runtime {
 
     const ctx = serviceContext(this.environment, service);
     const spec = service.definition.native(ctx);
-    const user = spec.dropRoot ? await serviceUser(this.environment.serviceUser) : undefined;
+    // no service runs as root: as root, every one runs as the unprivileged service user
+    const user = await serviceUser(this.environment.serviceUser);
     if (user) await assertReachable(service.stateDir, user);
     await Deno.mkdir(join(service.stateDir, "run"), { recursive: true });
     await Deno.mkdir(join(service.stateDir, "logs"), { recursive: true });

@@ -38,8 +38,6 @@ export interface NativeSpec {
   env?: Record<string, string>;
   /** Working directory (defaults to the service state folder). */
   cwd?: string;
-  /** Run as the unprivileged service user when the runtime runs as root (PostgreSQL and OpenSearch refuse root). */
-  dropRoot: boolean;
   /** Signal for a graceful stop. */
   stopSignal: Deno.Signal;
   /** How long a graceful stop may take before SIGKILL. */

@@ -1,14 +1,17 @@
-import { join } from "../path.ts";
+import { dirname, join } from "../path.ts";
 import type { PipelineEndpoints } from "../ingest/pipeline_endpoints.ts";
 
 /**
  * The `deno run` command line of a reference app (web, ingestor) with narrow
  * permissions: network to its three stores and its own port, the app's
- * environment variables, reading the project (and `readPaths`). Never `-A`,
- * and no secret on the command line (those travel in the environment).
+ * environment variables, reading its own folder (and `readPaths`) only: not
+ * the rest of the checkout, the state, secrets or backup folders. Its imports
+ * load without read permission. Never `-A`, and no secret on the command line
+ * (those travel in the environment).
  */
 export function denoRunCommand(options: {
   projectRoot: string;
+  /** The app's entry point; the folder holding it is what the app may read. */
   entry: string;
   endpoints: PipelineEndpoints;
   listenPort: number;
@@ -23,7 +26,7 @@ export function denoRunCommand(options: {
     `${os.hostname}:${os.port || 80}`,
     `127.0.0.1:${options.listenPort}`,
   ];
-  const read = [options.projectRoot, ...(options.readPaths ?? [])];
+  const read = [dirname(options.entry), ...(options.readPaths ?? [])];
   return [
     Deno.execPath(),
     "run",
@@ -39,11 +42,14 @@ export function denoRunCommand(options: {
   ];
 }
 
-/** Variables every app process needs besides its endpoints: where Deno keeps its module cache. */
-export function appEnvironment(): Record<string, string> {
-  const home = Deno.env.get("HOME") ?? "/root";
+/**
+ * Variables every app process needs besides its endpoints: its own Deno cache
+ * under its state folder (the service user cannot read the operator's, and
+ * must not write it).
+ */
+export function appEnvironment(stateDir: string): Record<string, string> {
   return {
-    DENO_DIR: Deno.env.get("DENO_DIR") ?? join(home, ".cache", "deno"),
+    DENO_DIR: join(stateDir, "deno"),
     DENO_NO_UPDATE_CHECK: "1",
     NO_COLOR: "1",
   };

@@ -12,6 +12,11 @@ export type OptionSpec =
     short?: string;
     choices?: readonly string[];
     placeholder?: string;
+    /**
+     * A file this run writes (`--junit FILE`): made absolute against the folder
+     * the command was typed in, and writable for exactly this run.
+     */
+    output?: boolean;
   }
   | {
     type: "number";

@@ -7,6 +7,7 @@ import type { Runtime } from "../runtime/runtime.ts";
 import { suggest } from "../cli/suggest.ts";
 import type { AnyTask } from "./define_task.ts";
 import { createTaskContext } from "./task_context.ts";
+import type { Grants } from "../cli/rerun_with_grants.ts";
 
 /** How to run a task from code (the CLI, the dashboard, tests, other programs). */
 export interface RunTaskOptions {
@@ -25,10 +26,12 @@ export interface RunTaskOptions {
   /** Answers confirmations (the dashboard's dialog). */
   ask?: (question: string) => Promise<string | null>;
   /**
-   * Called when the runtime moved services to addresses this process may not
-   * connect to (`host:port`): the CLI runs itself again with access to them.
+   * Called when this run needs what its permission set does not give: the
+   * addresses the runtime moved services to, the environment's folders
+   * outside the project, output files, the runtime's programs. The CLI runs
+   * itself again with exactly those granted.
    */
-  onDeniedAddresses?: (addresses: string[], task: AnyTask) => Promise<void>;
+  onDenied?: (grants: Grants, task: AnyTask) => Promise<void>;
 }
 
 /** A task's typed result and the exit code it means. */
@@ -64,6 +67,7 @@ export async function runTask<R = unknown>(
     if (spec.default !== undefined) values[name] = spec.default;
   }
   Object.assign(values, options.options ?? {});
+  const outputGrants = await resolveOutputPaths(task, values);
   const environment = options.environment ?? await loadEnvironment(selectEnvironment(options.env), {
     // only tasks that start or change services create missing generated secrets
     generatedSecrets: task.permissions === "ops" ? "create" : "read",
@@ -75,11 +79,18 @@ export async function runTask<R = unknown>(
       : runtimeFor(environment));
   if (task.needsEnvironment !== false && runtime?.resolveAddresses) {
     await runtime.resolveAddresses();
-    if (options.onDeniedAddresses) {
-      const { deniedAddresses } = await import("../cli/rerun_with_net.ts");
-      const denied = deniedAddresses(environment);
-      if (denied.length > 0) await options.onDeniedAddresses(denied, task);
-    }
+  }
+  if (options.onDenied && task.permissions !== "setup") {
+    const grants = await import("../cli/rerun_with_grants.ts");
+    const needed: Grants = {
+      net: task.needsEnvironment !== false ? grants.deniedAddresses(environment) : [],
+      write: grants.deniedWrites([
+        ...(task.permissions === "ops" ? [environment.stateDir, environment.backupDir] : []),
+        ...outputGrants,
+      ]),
+      run: environment.runtime === "native" ? [] : grants.deniedPrograms(dockerPrograms()),
+    };
+    if (!grants.noGrants(needed)) await options.onDenied(needed, task);
   }
   const ctx = createTaskContext({
     environment,
@@ -99,4 +110,29 @@ export async function runTask<R = unknown>(
   }
   const result = await task.run(ctx, { options: values as never, args: options.args ?? [] }) as R;
   return { result, exitCode: task.exitCode?.(result) ?? 0 };
+}
+
+/** The Docker CLI a container runtime runs (`$OPS_DOCKER` or `docker`). */
+function dockerPrograms(): string[] {
+  return [Deno.env.get("OPS_DOCKER") ?? "docker"];
+}
+
+/**
+ * Makes each output option (`health --junit FILE`) absolute, relative to the
+ * folder the command was typed in, and returns the paths writing it needs.
+ */
+async function resolveOutputPaths(
+  task: AnyTask,
+  values: Record<string, unknown>,
+): Promise<string[]> {
+  const needed: string[] = [];
+  for (const [name, spec] of Object.entries(task.options as Record<string, { output?: boolean }>)) {
+    const value = values[name];
+    if (!spec.output || typeof value !== "string" || value === "") continue;
+    const { outputTarget } = await import("../cli/rerun_with_grants.ts");
+    const target = outputTarget(value);
+    values[name] = target.path;
+    needed.push(...target.grants);
+  }
+  return needed;
 }

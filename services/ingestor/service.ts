@@ -53,7 +53,7 @@ export default defineService({
         readPaths: s.inputRoots,
       }),
       env: {
-        ...appEnvironment(),
+        ...appEnvironment(ctx.stateDir),
         ...endpointsToEnv(endpoints),
         HAILMARY_INGESTOR_PORT: String(s.port),
         HAILMARY_INGESTOR_CONSUMER: s.consumer,
@@ -67,7 +67,6 @@ export default defineService({
         HAILMARY_INGESTOR_MAX_FILE_BYTES: String(Math.round(s.maxFileMegabytes * 1024 * 1024)),
       },
       cwd: ctx.projectRoot,
-      dropRoot: false,
       stopSignal: "SIGTERM", // finishes the batches in hand; unacknowledged files are read again later
       stopTimeoutMs: 30_000,
       readyTimeoutMs: 60_000,

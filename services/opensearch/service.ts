@@ -36,7 +36,6 @@ export default defineService({
         OPENSEARCH_JAVA_HOME: findJavaHome(),
         OPENSEARCH_TMPDIR: join(ctx.stateDir, "tmp"),
       },
-      dropRoot: true, // OpenSearch refuses to run as root
       stopSignal: "SIGTERM",
       stopTimeoutMs: 60_000,
       readyTimeoutMs: 180_000,

@@ -41,10 +41,10 @@ export default defineService({
     const confFile = join(paths.conf, "postgresql.conf");
     return {
       command: [join(bin, "postgres"), "-D", paths.data, "-c", `config_file=${confFile}`],
-      dropRoot: true,
       stopSignal: "SIGINT", // fast shutdown: roll back open transactions, then stop cleanly
       stopTimeoutMs: 30_000,
       readyTimeoutMs: 60_000,
+      pidLockFile: join(paths.data, "postmaster.pid"),
       prepare: async (tools) => {
         for (const dir of [paths.conf, paths.socket]) await tools.mkdir(dir, 0o700);
         let initialised = true;

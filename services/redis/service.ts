@@ -34,7 +34,6 @@ export default defineService({
     const paths = redisPaths(ctx.stateDir);
     return {
       command: ["redis-server", paths.conf],
-      dropRoot: true,
       stopSignal: "SIGTERM", // Redis saves the dataset (when save points are set) and exits
       stopTimeoutMs: 30_000,
       readyTimeoutMs: 30_000,

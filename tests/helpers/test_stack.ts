@@ -88,15 +88,25 @@ export interface OpsRun {
   stderr: string;
 }
 
-/** Runs `mod.ts <args> --env <file>` as the operator would (a real process, no TTY). */
+/**
+ * Runs `./ops <args> --env <file>` as the operator does (a real process, no
+ * TTY): through the wrapper, under the task's own permission set of
+ * deno.json, so a missing or excess permission fails the test.
+ */
 export async function ops(
   envFile: string,
   args: string[],
-  options: { stdin?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+  options: {
+    stdin?: string;
+    env?: Record<string, string>;
+    timeoutMs?: number;
+    /** The folder the command is typed in (default the project). */
+    cwd?: string;
+  } = {},
 ): Promise<OpsRun> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", "-A", join(root, "mod.ts"), ...args, "--env", envFile],
-    cwd: root,
+  const child = new Deno.Command(join(root, "ops"), {
+    args: [...args, "--env", envFile],
+    cwd: options.cwd ?? root,
     env: { NO_COLOR: "1", ...(options.env ?? {}) },
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",

@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { denoTaskEntries, extraDenoTasks } from "../../../lib/cli/deno_task_entries.ts";
 import { taskRegistry } from "../../../tasks/registry.ts";
 import { root } from "../../helpers/test_stack.ts";
+import { denoBinaries, permissionSets } from "../../../lib/cli/permission_sets.ts";
+import { parse } from "yaml";
 
 const config = JSON.parse(await Deno.readTextFile(`${root}/deno.json`)) as {
   tasks: Record<string, { description: string; command: string }>;
@@ -30,12 +32,50 @@ describe("deno.json tasks", () => {
     }
   });
 
-  it("keeps status and health read-only: no write outside the snapshot folder, no programs but ps, ss and docker", () => {
+  it("keeps status and health read-only: no write outside the snapshot folder, no program that changes anything", () => {
     const observe = config.permissions.observe as { write?: string[]; run?: string[] };
     expect(observe.write).toEqual([".ops/snapshots"]);
-    // docker: the compose runtime reads container state with `docker compose ps` and `docker inspect`
-    expect(observe.run).toEqual(["ps", "ss", "docker"]);
+    // ps and ss read the process table; Deno runs the CLI again with exact grants (a compose
+    // environment's docker, a report file): nothing here can change the system by itself
+    expect(observe.run).toEqual(["ps", "ss", ...denoBinaries]);
     expect(config.tasks.health!.command).toContain("-P=observe");
     expect(config.tasks.status!.command).toContain("-P=observe");
+  });
+
+  it("has permission sets equal to lib/cli/permission_sets.ts (run scripts/sync_deno_tasks.ts)", () => {
+    expect(config.permissions).toEqual(permissionSets());
+  });
+
+  it("lets no operator set run every program or write every file", () => {
+    for (const name of ["observe", "ops"]) {
+      const set = config.permissions[name] as { run?: unknown; write?: unknown };
+      expect(set.run, `${name}.run`).not.toBe(true);
+      expect(set.write, `${name}.write`).not.toBe(true);
+      expect(Array.isArray(set.run) && Array.isArray(set.write), name).toBe(true);
+      for (const entry of [...(set.run as string[]), ...(set.write as string[])]) {
+        expect(entry, `${name}: ${entry}`).not.toMatch(/^(\/|\.|\*)?$/);
+      }
+    }
+    const ops = config.permissions.ops as { run: string[] };
+    expect(ops.run).not.toContain("docker");
+    expect(ops.run).not.toContain("sh");
+    expect(ops.run).not.toContain("bash");
+  });
+
+  it("lets the ops set write the state and backup folders of every shipped environment", async () => {
+    const ops = config.permissions.ops as { write: string[] };
+    for (const entry of Deno.readDirSync(`${root}/environments`)) {
+      if (!entry.name.endsWith(".yaml") || entry.name.startsWith("compose.")) continue;
+      const env = parse(await Deno.readTextFile(`${root}/environments/${entry.name}`)) as {
+        name: string;
+        stateDir: string;
+        backupDir?: string;
+      };
+      const within = (path: string) =>
+        ops.write.some((w) => path === w || path.startsWith(w + "/"));
+      expect(within(env.stateDir), `${entry.name} stateDir ${env.stateDir}`).toBe(true);
+      const backups = env.backupDir ?? `backups/${env.name}`;
+      expect(within(backups), `${entry.name} backupDir ${backups}`).toBe(true);
+    }
   });
 });

@@ -1,0 +1,101 @@
+/**
+ * The Deno permission sets of deno.json, as data: `scripts/sync_deno_tasks.ts`
+ * writes them and a test keeps deno.json equal to them. Operator sets name
+ * every program and folder; nothing is `true` but `read` and `env`.
+ *
+ * Deno matches a program by the exact path it resolves to (no symbolic link
+ * is followed), so the PostgreSQL programs, run from Debian's versioned
+ * folder, are listed by their absolute paths, and Deno itself (the CLI runs
+ * itself again with a narrow grant, see `rerun_with_grants.ts`) by the paths
+ * `./ops` installs it at. Relative paths are relative to deno.json.
+ * @module
+ */
+
+/** One permission set of deno.json. */
+export interface PermissionSet {
+  read: true | string[];
+  env: true | string[];
+  net: string[];
+  sys: string[];
+  run: true | string[];
+  write: true | string[];
+}
+
+const loopback = ["127.0.0.1", "localhost", "[::1]"];
+const sysInfo = ["uid", "gid", "hostname", "loadavg", "osUptime"];
+
+/** Where `./ops` installs the pinned Deno (the npm package's binary, per platform). */
+export const denoBinaries: readonly string[] = [
+  ".ops/tools/node_modules/deno/deno",
+  ".ops/tools/node_modules/@deno/linux-x64-glibc/deno",
+  ".ops/tools/node_modules/@deno/linux-arm64-glibc/deno",
+];
+
+/** PostgreSQL major versions whose Debian folders (`/usr/lib/postgresql/N/bin`) are allowed. */
+export const postgresVersions: readonly number[] = [13, 14, 15, 16, 17];
+
+/** The PostgreSQL programs tasks run (the server runs under setsid, not from Deno). */
+export const postgresPrograms: readonly string[] = ["initdb", "psql", "pg_dump", "pg_restore"];
+
+/** Programs that only read the process table and sockets. */
+const inspectors = ["ps", "ss"];
+
+/**
+ * Programs the `ops` set may run: the process tools of the native runtime
+ * (setsid starts a service in its own session, setpriv drops root), the
+ * PostgreSQL clients and Deno (web:build, the CLI's own narrow re-run).
+ * Docker is not here: the CLI grants it for compose environments only.
+ */
+function opsPrograms(): string[] {
+  const postgres = postgresVersions.flatMap((v) =>
+    postgresPrograms.map((p) => `/usr/lib/postgresql/${v}/bin/${p}`)
+  );
+  return [...inspectors, "setsid", "setpriv", ...postgres, ...denoBinaries];
+}
+
+/**
+ * The folders (relative to the project) the `ops` set may write: the shipped
+ * environments' state folders, the snapshot cache and the backup catalog. An
+ * environment keeping its state or backups elsewhere gets exactly those
+ * folders granted for its run.
+ */
+export const opsWritable: readonly string[] = [
+  ".ops/local",
+  ".ops/staging",
+  ".ops/production",
+  ".ops/snapshots",
+  "backups",
+];
+
+/** The permission sets, by name. */
+export function permissionSets(): Record<"observe" | "ops" | "setup", PermissionSet> {
+  return {
+    // status, health, logs, listings: read, loopback, the process table; no program that changes anything
+    observe: {
+      read: true,
+      env: true,
+      net: loopback,
+      sys: sysInfo,
+      run: [...inspectors, ...denoBinaries],
+      write: [".ops/snapshots"],
+    },
+    // actions: named programs, the default state and backup folders (others are granted per run)
+    ops: {
+      read: true,
+      env: true,
+      net: loopback,
+      sys: [...sysInfo, "osRelease"],
+      run: opsPrograms(),
+      write: [...opsWritable],
+    },
+    // setup installs system packages (apt-get, go install, dockerd): it is the installer, not an operator set
+    setup: {
+      read: true,
+      write: true,
+      env: true,
+      run: true,
+      net: loopback,
+      sys: [...sysInfo, "osRelease"],
+    },
+  };
+}

@@ -1,0 +1,155 @@
+import { dirname, join, resolve } from "../path.ts";
+import { projectRoot } from "../paths.ts";
+import { UsageError } from "../errors.ts";
+import { partialPath } from "../output/output_file.ts";
+import type { Environment } from "../config/mod.ts";
+
+/** Set in the environment of a run started by {@link rerunWithGrants}: it never starts another. */
+const rerunMarker = "OPS_NET_RERUN";
+
+/** What one run needs beyond its permission set: exact addresses, paths and programs. */
+export interface Grants {
+  /** `host:port` of services the runtime moved off loopback (compose services without a published port). */
+  net: string[];
+  /** Folders and files outside the set's folders: the environment's state and backups, output files. */
+  write: string[];
+  /** Programs of the environment's runtime outside the set (`docker` for compose environments). */
+  run: string[];
+}
+
+/** True when a run needs nothing beyond its set. */
+export function noGrants(grants: Grants): boolean {
+  return grants.net.length + grants.write.length + grants.run.length === 0;
+}
+
+/** The `host:port` addresses of the environment's services that this process may not connect to. */
+export function deniedAddresses(environment: Environment): string[] {
+  const denied: string[] = [];
+  for (const service of environment.services) {
+    if (!service.host || service.port === undefined) continue;
+    const host = `${service.host}:${service.port}`;
+    if (Deno.permissions.querySync({ name: "net", host }).state !== "granted") denied.push(host);
+  }
+  return denied;
+}
+
+/** The paths among `paths` this process may not write. */
+export function deniedWrites(paths: readonly string[]): string[] {
+  return paths.filter((path) =>
+    Deno.permissions.querySync({ name: "write", path }).state !== "granted"
+  );
+}
+
+/** The programs among `programs` this process may not run. */
+export function deniedPrograms(programs: readonly string[]): string[] {
+  return programs.filter((command) =>
+    Deno.permissions.querySync({ name: "run", command }).state !== "granted"
+  );
+}
+
+/**
+ * A file the user named for output (`health --junit FILE`): absolute (a
+ * relative path is taken from the folder the command was typed in, which
+ * `./ops` passes as OPS_CWD), with the paths writing it needs: the file,
+ * its temporary twin, and its folder when that has to be created.
+ */
+export function outputTarget(path: string): { path: string; grants: string[] } {
+  const absolute = resolve(Deno.env.get("OPS_CWD") ?? Deno.cwd(), path);
+  const folder = dirname(absolute);
+  let folderExists = true;
+  try {
+    Deno.statSync(folder);
+  } catch {
+    folderExists = false;
+  }
+  return {
+    path: absolute,
+    grants: [absolute, partialPath(absolute), ...(folderExists ? [] : [firstMissing(folder)])],
+  };
+}
+
+function firstMissing(folder: string): string {
+  let missing = folder;
+  for (let parent = dirname(missing); parent !== missing; parent = dirname(missing)) {
+    try {
+      Deno.statSync(parent);
+      return missing;
+    } catch {
+      missing = parent;
+    }
+  }
+  return missing;
+}
+
+/**
+ * Runs this command again with the named permission set of deno.json plus
+ * exactly `grants` (Deno has no address ranges, a container's address is
+ * known only once it runs, and the state folder of an environment only once
+ * its file is read), and exits with its code. The permission sets stay
+ * narrow for every other run. Signals reach the run through this process;
+ * the run stops by itself when this process dies.
+ * @throws {UsageError} when this already is such a run, or Deno cannot start itself.
+ */
+export async function rerunWithGrants(grants: Grants, permissionSet: string): Promise<void> {
+  const needs = [...grants.net, ...grants.write, ...grants.run].join(", ");
+  if (Deno.env.get(rerunMarker) === "1") {
+    throw new UsageError(
+      `this run lacks access to ${needs}`,
+      `add them to the "${permissionSet}" permission set of deno.json, or run with --allow-all`,
+    );
+  }
+  if (Deno.permissions.querySync({ name: "run", command: Deno.execPath() }).state !== "granted") {
+    throw new UsageError(
+      `this run needs access to ${needs}, and may not start Deno (${Deno.execPath()}) to get it`,
+      "run the task through ./ops, which uses the Deno that deno.json's permission sets name",
+    );
+  }
+  const config = JSON.parse(await Deno.readTextFile(join(projectRoot, "deno.json"))) as {
+    permissions?: Record<
+      string,
+      { net?: string[] | boolean; write?: string[] | boolean; run?: string[] | boolean }
+    >;
+  };
+  const set = config.permissions?.[permissionSet] ?? {};
+  const widen = (flag: string, base: string[] | boolean | undefined, extra: string[]) => {
+    if (extra.length === 0 || base === true) return [];
+    const listed = Array.isArray(base) ? base.map((entry) => resolveListed(flag, entry)) : [];
+    return [`--allow-${flag}=${[...new Set([...listed, ...extra])].join(",")}`];
+  };
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-q",
+      `-P=${permissionSet}`,
+      ...widen("net", set.net, grants.net),
+      ...widen("write", set.write, grants.write),
+      ...widen("run", set.run, grants.run),
+      new URL(Deno.mainModule).pathname,
+      ...Deno.args,
+    ],
+    cwd: projectRoot,
+    env: { [rerunMarker]: "1", OPS_PARENT_PID: String(Deno.pid) },
+    stdin: "inherit",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  // a terminal's Ctrl-C reaches the run too (same process group); a SIGTERM sent to this
+  // process alone is passed on: the run decides the exit either way
+  Deno.addSignalListener("SIGINT", () => {});
+  Deno.addSignalListener("SIGTERM", () => {
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // already gone
+    }
+  });
+  const { code } = await child.status;
+  Deno.exit(code);
+}
+
+/** An entry of a deno.json set as a flag takes it: paths absolute (deno.json's are relative to it), names and hosts as they are. */
+function resolveListed(flag: string, entry: string): string {
+  if (flag === "net" || entry.startsWith("/")) return entry;
+  if (flag === "run" && !entry.includes("/")) return entry;
+  return join(projectRoot, entry);
+}
