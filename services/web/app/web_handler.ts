@@ -3,6 +3,7 @@ import { errorMessage } from "../../../lib/errors.ts";
 import type { OpenSearchClient } from "../../../lib/opensearch/opensearch_client.ts";
 import type { QueueKeys } from "../../../lib/ingest/job_queue.ts";
 import type { RedisCommands } from "../../../lib/ingest/pipeline_clients.ts";
+import { parseRequest, quoted } from "./parse_request.ts";
 import { searchDocuments, SearchUnavailable } from "./search_documents.ts";
 import type { WebConfig } from "./web_config.ts";
 
@@ -17,12 +18,23 @@ export interface WebDependencies {
   assets: Map<string, { body: Uint8Array<ArrayBuffer>; type: string }>;
 }
 
+/** Headers on every response: scripts from the app only, never framed, no sniffing, no referrer. */
 const securityHeaders = {
-  "content-security-policy":
-    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'",
+  "content-security-policy": [
+    "default-src 'self'",
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join("; "),
+  "x-frame-options": "DENY",
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
 };
+
+const log = (level: string, message: string) =>
+  console.error(`${new Date().toISOString()} ${level.padEnd(5)} ${message}`);
 
 function json(body: unknown, status = 200, extra: Record<string, string> = {}): Response {
   return Response.json(body, {
@@ -81,19 +93,25 @@ async function health(deps: WebDependencies): Promise<Response> {
   );
 }
 
-async function search(deps: WebDependencies, url: URL): Promise<Response> {
-  const q = (url.searchParams.get("q") ?? "").trim();
+async function search(deps: WebDependencies, query: Map<string, string>): Promise<Response> {
+  const q = (query.get("q") ?? "").trim();
   if (q === "") return json({ error: "the query parameter q is missing or empty" }, 400);
   if (q.length > 500) return json({ error: "the query q is longer than 500 characters" }, 400);
-  const sizeText = url.searchParams.get("size") ?? "10";
+  const sizeText = query.get("size") ?? "10";
   const size = Number(sizeText);
-  if (!/^\d+$/.test(sizeText) || size < 1 || size > deps.config.maxSize) {
-    return json({ error: `size must be a whole number from 1 to ${deps.config.maxSize}` }, 400);
+  if (!/^\d{1,6}$/.test(sizeText) || size < 1 || size > deps.config.maxSize) {
+    return json({
+      error: `size must be a whole number from 1 to ${deps.config.maxSize}, not ${
+        quoted(sizeText)
+      }`,
+    }, 400);
   }
-  const fromText = url.searchParams.get("from") ?? "0";
+  const fromText = query.get("from") ?? "0";
   const from = Number(fromText);
-  if (!/^\d+$/.test(fromText) || from + size > 10_000) {
-    return json({ error: "from must be a whole number, and from + size at most 10000" }, 400);
+  if (!/^\d{1,6}$/.test(fromText) || from + size > 10_000) {
+    return json({
+      error: `from must be a whole number with from + size at most 10000, not ${quoted(fromText)}`,
+    }, 400);
   }
   try {
     const { answer, cached } = await searchDocuments({
@@ -106,7 +124,9 @@ async function search(deps: WebDependencies, url: URL): Promise<Response> {
     return json(answer, 200, { "x-cache": cached ? "hit" : "miss" });
   } catch (error) {
     if (error instanceof SearchUnavailable) {
-      return json({ error: `search is unavailable: ${error.message}` }, 503);
+      // the detail names internal hosts and indices: it goes to the log, not to the client
+      log("WARN", `search is unavailable: ${error.message}`);
+      return json({ error: "search is unavailable, try again later" }, 503);
     }
     throw error;
   }
@@ -126,9 +146,14 @@ interface DocumentRow {
   indexed: boolean;
 }
 
+/** The largest PostgreSQL `bigint`: a larger id cannot name a row. */
+const maxBigint = 9223372036854775807n;
+
 async function document(deps: WebDependencies, id: string): Promise<Response> {
-  if (!/^[1-9]\d{0,17}$/.test(id)) {
-    return json({ error: `document id ${JSON.stringify(id)} is not a number` }, 400);
+  if (!/^[1-9]\d{0,18}$/.test(id) || BigInt(id) > maxBigint) {
+    return json({
+      error: `document id ${quoted(id)} is not a whole number from 1 to ${maxBigint}`,
+    }, 400);
   }
   let rows: DocumentRow[];
   try {
@@ -137,7 +162,8 @@ async function document(deps: WebDependencies, id: string): Promise<Response> {
         updated_at, indexed_hash is not distinct from content_hash as indexed
       from documents where id = ${id}::bigint`;
   } catch (error) {
-    return json({ error: `the document store is unavailable: ${errorMessage(error)}` }, 503);
+    log("WARN", `the document store is unavailable: ${errorMessage(error)}`);
+    return json({ error: "the document store is unavailable, try again later" }, 503);
   }
   const row = rows[0];
   if (!row) return json({ error: `no document ${id}` }, 404);
@@ -156,29 +182,38 @@ async function document(deps: WebDependencies, id: string): Promise<Response> {
   });
 }
 
-/** The web app's request handler: the HTML search page, its assets and the JSON API. */
+/**
+ * The web app's request handler: the HTML search page, its assets and the JSON
+ * API. It never throws: a malformed request answers 4xx with `{"error": ...}`
+ * naming the problem, a failure of the handler 500 with no detail (logged).
+ */
 export function webHandler(deps: WebDependencies): (request: Request) => Promise<Response> {
   return async (request) => {
-    const url = new URL(request.url);
-    if (request.method !== "GET" && request.method !== "HEAD") {
-      return json({ error: `method ${request.method} is not allowed` }, 405, {
-        allow: "GET, HEAD",
-      });
-    }
+    let path = "(unparsed)";
     try {
-      if (url.pathname === "/health") return await health(deps);
-      if (url.pathname === "/api/search") return await search(deps, url);
-      const doc = /^\/api\/documents\/([^/]+)$/.exec(url.pathname);
-      if (doc) return await document(deps, decodeURIComponent(doc[1]!));
-      const asset = deps.assets.get(url.pathname === "/index.html" ? "/" : url.pathname);
+      if (request.method !== "GET" && request.method !== "HEAD") {
+        return json({ error: `method ${quoted(request.method)} is not allowed` }, 405, {
+          allow: "GET, HEAD",
+        });
+      }
+      const parsed = parseRequest(request);
+      if ("error" in parsed) return json({ error: parsed.error }, parsed.status);
+      path = parsed.path;
+      const [first, second, third, ...rest] = parsed.segments;
+      if (path === "/health") return await health(deps);
+      if (path === "/api/search") return await search(deps, parsed.query);
+      if (first === "api" && second === "documents" && third !== undefined && rest.length === 0) {
+        return await document(deps, third);
+      }
+      const asset = deps.assets.get(path === "/index.html" ? "/" : path);
       if (asset) {
         return new Response(request.method === "HEAD" ? null : asset.body, {
           headers: { ...securityHeaders, "content-type": asset.type, "cache-control": "no-cache" },
         });
       }
-      return json({ error: `no such page: ${url.pathname}` }, 404);
+      return json({ error: `no such page: ${quoted(path)}` }, 404);
     } catch (error) {
-      console.error(`${new Date().toISOString()} ERROR ${url.pathname}: ${errorMessage(error)}`);
+      log("ERROR", `${quoted(path, 200)}: ${errorMessage(error)}`);
       return json({ error: "internal error" }, 500);
     }
   };
