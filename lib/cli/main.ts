@@ -12,6 +12,9 @@ export interface TaskSource {
   all: () => Promise<AnyTask[]> | AnyTask[];
 }
 
+/** Signals that stop a task: Ctrl-C, a stop request, the terminal going away. */
+const stopSignals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
 /**
  * The command-line entry: `<task> [args] [options]`. The one place that
  * prints errors and sets the exit code.
@@ -25,8 +28,7 @@ export async function main(argv: string[], source: TaskSource): Promise<number> 
   const onSignal = () =>
     controller.abort(new OpsError("interrupted", { exitCode: ExitCode.failed }));
   try {
-    Deno.addSignalListener("SIGINT", onSignal);
-    Deno.addSignalListener("SIGTERM", onSignal);
+    for (const signal of stopSignals) Deno.addSignalListener(signal, onSignal);
   } catch {
     // signals need no permission but may be unsupported
   }
@@ -65,8 +67,7 @@ export async function main(argv: string[], source: TaskSource): Promise<number> 
   } finally {
     if (parentWatch !== undefined) clearInterval(parentWatch);
     try {
-      Deno.removeSignalListener("SIGINT", onSignal);
-      Deno.removeSignalListener("SIGTERM", onSignal);
+      for (const signal of stopSignals) Deno.removeSignalListener(signal, onSignal);
     } catch {
       // see above
     }

@@ -42,7 +42,8 @@ const inspectors = ["ps", "ss"];
 
 /**
  * Programs the `ops` set may run: the process tools of the native runtime
- * (setsid starts a service in its own session, setpriv drops root), the
+ * (setsid starts a service in its own session, setpriv drops root, kill
+ * stops a process group: Deno's own `Deno.kill` needs every program), the
  * PostgreSQL clients and Deno (web:build, the CLI's own narrow re-run).
  * Docker is not here: the CLI grants it for compose environments only.
  */
@@ -50,7 +51,7 @@ function opsPrograms(): string[] {
   const postgres = postgresVersions.flatMap((v) =>
     postgresPrograms.map((p) => `/usr/lib/postgresql/${v}/bin/${p}`)
   );
-  return [...inspectors, "setsid", "setpriv", ...postgres, ...denoBinaries];
+  return [...inspectors, "setsid", "setpriv", "kill", ...postgres, ...denoBinaries];
 }
 
 /**

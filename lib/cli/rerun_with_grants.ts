@@ -133,16 +133,17 @@ export async function rerunWithGrants(grants: Grants, permissionSet: string): Pr
     stdout: "inherit",
     stderr: "inherit",
   }).spawn();
-  // a terminal's Ctrl-C reaches the run too (same process group); a SIGTERM sent to this
-  // process alone is passed on: the run decides the exit either way
-  Deno.addSignalListener("SIGINT", () => {});
-  Deno.addSignalListener("SIGTERM", () => {
-    try {
-      child.kill("SIGTERM");
-    } catch {
-      // already gone
-    }
-  });
+  // signals are passed on (a terminal's Ctrl-C reaches the run twice, which changes
+  // nothing): the run decides how it ends, and this process exits with its code
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    Deno.addSignalListener(signal, () => {
+      try {
+        child.kill(signal);
+      } catch {
+        // already gone
+      }
+    });
+  }
   const { code } = await child.status;
   Deno.exit(code);
 }

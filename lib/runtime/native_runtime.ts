@@ -191,8 +191,9 @@ export class NativeRuntime implements Runtime {
     const [program, ...args] = argv;
     if (!program) throw new UsageError("exec needs a program");
     void service;
-    return new Deno.Command(program, {
-      args,
+    const [command, ...rest] = diesWithParent(program, args);
+    return new Deno.Command(command!, {
+      args: rest,
       env: options.env ?? {},
       stdin: options.stdin ?? "null",
       stdout: options.stdout ?? "piped",
@@ -278,6 +279,22 @@ export class NativeRuntime implements Runtime {
     await Deno.remove(pidFile).catch(() => {});
     await Deno.remove(recordFile).catch(() => {});
   }
+}
+
+/**
+ * The command line of a client program (pg_dump, psql...) that the kernel
+ * stops when this process dies, even by SIGKILL (`setpriv --pdeathsig`), so a
+ * killed task leaves no program running. The program itself must be allowed
+ * by the task's permission set: Deno checks setpriv, this checks the program.
+ */
+function diesWithParent(program: string, args: string[]): string[] {
+  if (Deno.permissions.querySync({ name: "run", command: program }).state !== "granted") {
+    throw new Deno.errors.NotCapable(`Requires run access to "${program}"`);
+  }
+  if (Deno.permissions.querySync({ name: "run", command: "setpriv" }).state !== "granted") {
+    return [program, ...args];
+  }
+  return ["setpriv", "--pdeathsig", "KILL", "--", program, ...args];
 }
 
 /** Why the launched process no longer counts as running, or undefined while it runs. */

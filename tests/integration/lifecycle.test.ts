@@ -82,7 +82,7 @@ describe("stack lifecycle on real servers", () => {
     expect(health.stdout).toContain("unhealthy redis");
     const xml = await Deno.readTextFile(junit);
     expect(xml).toContain('tests="3" failures="1"');
-    expect(xml).toMatch(/name="redis"[^>]*>\s*<failure message="crashed/);
+    expect(xml).toMatch(/name="redis"[^>]*>\s*<failure message="redis is crashed/);
 
     const start = await opsOk(env.file, ["redis:start"]);
     expect(start.stdout).toContain("redis: restarted after crash");

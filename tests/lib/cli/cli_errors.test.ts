@@ -49,4 +49,26 @@ describe("command line input errors", () => {
     expect(run.stdout).toContain("usage: ./ops health [options]");
     expect(run.stdout).toContain("--junit FILE");
   });
+
+  it("prints every failure as one JSON document on stdout with --json: code, message, hint", async () => {
+    const cases: [string, string[], number, RegExp][] = [
+      [env, ["postgress:start", "--json"], 2, /unknown task "postgress:start"/],
+      [env, ["health", "--wiat", "3", "--json"], 2, /unknown option --wiat/],
+      [env, ["redis:logs", "--tail", "many", "--json"], 2, /must be a number/],
+      ["producton", ["status", "--json"], 2, /producton/],
+      [env, ["postgres:restore", "no-such-backup", "--yes", "--json"], 2, /no-such-backup/],
+    ];
+    for (const [environment, args, code, message] of cases) {
+      const run = await ops(environment, args);
+      expect(run.code, args.join(" ")).toBe(code);
+      const document = JSON.parse(run.stdout) as {
+        error: { code: number; message: string; hint: string | null };
+      };
+      expect(Object.keys(document)).toEqual(["error"]);
+      expect(Object.keys(document.error).sort()).toEqual(["code", "hint", "message"]);
+      expect(document.error.code).toBe(code);
+      expect(document.error.message).toMatch(message);
+      expect(run.stdout.trim().split("\n")).toHaveLength(1);
+    }
+  });
 });
