@@ -12,13 +12,16 @@ import { FailedError, UsageError } from "../lib/errors.ts";
 import {
   countDocuments,
   createSnapshot,
+  findTempRepositories,
   type OpenSearchClient,
   openSearchClientFor,
   registerFsRepository,
   restoreSnapshot,
   snapshotInfo,
+  tempRepositoryName,
   unregisterRepository,
 } from "../lib/opensearch/mod.ts";
+import { type FoundLeftover, removeStale } from "../lib/leftovers/mod.ts";
 import { copyFilesForService, filesUnder } from "../lib/opensearch/mod.ts";
 import { createProgress } from "../lib/output/progress.ts";
 import { assertBackupIntact } from "./assert_backup_intact.ts";
@@ -66,9 +69,10 @@ interface OpenSearchBackupDetails {
 
 /**
  * Takes an OpenSearch backup as a snapshot. Each backup gets its own `fs`
- * repository, registered automatically at `<stateDir>/opensearch/snapshots/<id>`
- * (inside `path.repo`), so the repository holds exactly this snapshot's files
- * and nothing shared with other snapshots. Those files are copied through
+ * repository, registered automatically at
+ * `<stateDir>/opensearch/snapshots/ops-tmp-backup-<owner>-<n>` (inside
+ * `path.repo`; those of runs that died are removed first), so the repository
+ * holds exactly this snapshot's files and nothing shared with other snapshots. Those files are copied through
  * SHA-256 into the catalog under `snapshot/`, then the repository is
  * unregistered and its folder removed. The catalog checksums therefore cover
  * every byte a restore reads, and `verify` is meaningful; the price is a full
@@ -97,6 +101,7 @@ async function backupUnlocked(
   const began = performance.now();
   const client = openSearchClientFor(service, { signal: ctx.signal });
   const root = await client.request<{ version?: { number?: string } }>("GET", "/");
+  await removeLeftRepositories(ctx, client);
   const names = await selectIndices(client, options.indices);
   const indices: BackedUpIndex[] = [];
   if (names.length > 0) {
@@ -129,8 +134,8 @@ async function backupUnlocked(
       };
       const serverVersion = root.version?.number ?? null;
       if (names.length === 0) return { details: { ...details }, serverVersion };
-      const repository = `hailmary-backup-${writer.id.toLowerCase()}`;
-      const location = join(snapshotsDir, writer.id);
+      const repository = await tempRepositoryName("backup");
+      const location = join(snapshotsDir, repository);
       const snapshot = `hailmary-${writer.id.toLowerCase()}`; // names must be lower case
       try {
         await registerFsRepository(client, repository, location);
@@ -266,11 +271,9 @@ export async function restoreOpenSearch(
         });
         safetyBackupId = safety.id;
       }
-      const scratch = join(
-        opensearchPaths(service.stateDir).snapshots,
-        `restore-${backup.manifest.id}`,
-      );
-      const repository = `hailmary-restore-${backup.manifest.id.toLowerCase()}`;
+      await removeLeftRepositories(ctx, client);
+      const repository = await tempRepositoryName("restore");
+      const scratch = join(opensearchPaths(service.stateDir).snapshots, repository);
       const cleanup = client.detached();
       try {
         await Deno.remove(scratch, { recursive: true }).catch(() => {});
@@ -347,6 +350,30 @@ export async function restoreOpenSearch(
       }
     },
   );
+}
+
+/**
+ * The temp snapshot repositories (registered or as folders) of backups and
+ * restores, each marked stale when its run is gone.
+ * @throws {FailedError} when OpenSearch cannot be reached.
+ */
+export async function findOpenSearchLeftovers(
+  ctx: TaskContext,
+  client: OpenSearchClient = openSearchClientFor(ctx.service("opensearch"), {
+    signal: ctx.signal,
+  }),
+): Promise<FoundLeftover[]> {
+  const snapshotsDir = opensearchPaths(ctx.service("opensearch").stateDir).snapshots;
+  return await findTempRepositories(client, snapshotsDir);
+}
+
+async function removeLeftRepositories(ctx: TaskContext, client: OpenSearchClient): Promise<void> {
+  const removed = await removeStale(await findOpenSearchLeftovers(ctx, client));
+  if (removed.length > 0) {
+    ctx.output.info(
+      `removed snapshot repositories of interrupted backups and restores: ${removed.join(", ")}`,
+    );
+  }
 }
 
 /** Waits until the primaries of the restored indices are assigned (yellow or green). */

@@ -6,6 +6,7 @@ import { postgresAccess } from "../lib/postgres/postgres_access.ts";
 import { startClient } from "../lib/postgres/run_client.ts";
 import { databaseOwner } from "../lib/postgres/restore_into_database.ts";
 import { PsqlSession } from "../lib/postgres/superuser_psql.ts";
+import { PostgresGoneError } from "../lib/postgres/postgres_gone.ts";
 import { parseRowCounts, tableRowCountsSql } from "../lib/postgres/table_row_counts.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
 
@@ -152,7 +153,11 @@ async function dump(
             ? [`--jobs=${o.jobs}`, `--file=${join(writer.dir, dumpName)}`]
             : []),
           o.database,
-        ], { stdout: o.format === "custom" ? "piped" : "null", signal: ctx.signal });
+        ], {
+          stdout: o.format === "custom" ? "piped" : "null",
+          signal: ctx.signal,
+          attempt: `dump the database ${o.database}`,
+        });
         await writer.recordChild(client.child.pid);
         const poll = o.format === "directory"
           ? setInterval(
@@ -190,6 +195,7 @@ async function dump(
         }
       } catch (error) {
         session.kill();
+        if (error instanceof PostgresGoneError) throw error.during(`back up ${o.database}`);
         throw error;
       } finally {
         await session.close();

@@ -1,6 +1,7 @@
 import { readBackup, withBackupLock } from "../lib/backup/mod.ts";
 import { assertBackupIntact } from "./assert_backup_intact.ts";
-import { FailedError, UsageError } from "../lib/errors.ts";
+import { errorMessage, FailedError, UsageError } from "../lib/errors.ts";
+import { PostgresGoneError } from "../lib/postgres/postgres_gone.ts";
 import { postgresAccess } from "../lib/postgres/postgres_access.ts";
 import {
   databaseNamePattern,
@@ -9,6 +10,8 @@ import {
   restoreIntoNewDatabase,
 } from "../lib/postgres/restore_into_database.ts";
 import { ident, literal, superuserQuery } from "../lib/postgres/superuser_psql.ts";
+import { removeStale } from "../lib/leftovers/mod.ts";
+import { findScratchDatabases, scratchDatabaseName } from "../lib/postgres/scratch_databases.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
 import { backupPostgres } from "./postgres_backup.ts";
 
@@ -41,20 +44,13 @@ export interface PostgresRestoreResult {
   durationMs: number;
 }
 
-function randomSuffix(): string {
-  return Array.from(
-    crypto.getRandomValues(new Uint8Array(3)),
-    (b) => b.toString(16).padStart(2, "0"),
-  )
-    .join("");
-}
-
 /**
  * Restores a postgres backup: checksums first (nothing is touched when one
  * fails), confirmation, a safety backup of the target, then pg_restore into a
  * new database whose row counts are compared with the manifest; only then is
  * it swapped in for the target by rename (the old one is dropped). A failed
- * restore leaves the live database as it was.
+ * restore leaves the live database as it was. Scratch databases left by
+ * earlier runs that died (their process is gone) are dropped first.
  * @throws {UsageError} unknown id, bad target, not confirmed; {FailedError} damaged backup or restore failure; {BusyError} lock held.
  */
 export async function restorePostgres(
@@ -86,6 +82,7 @@ export async function restorePostgres(
     );
   }
   const run = async (): Promise<PostgresRestoreResult> => {
+    await dropLeftScratchDatabases(ctx);
     let safetyBackupId: string | null = null;
     if (existing && options.safetyBackup !== false) {
       ctx.output.info(`taking a safety backup of ${target} first...`);
@@ -97,7 +94,7 @@ export async function restorePostgres(
       });
       safetyBackupId = safety.id;
     }
-    const scratch = `${target}_restore_${randomSuffix()}`;
+    const scratch = await scratchDatabaseName("restore");
     ctx.output.info(`restoring ${backup.manifest.id} into ${scratch}...`);
     const restored = await restoreIntoNewDatabase({
       runtime: ctx.runtime,
@@ -132,10 +129,21 @@ export async function restorePostgres(
   return await withBackupLock(ctx.environment.backupDir, "postgres", "postgres:restore", run);
 }
 
+/** Drops the scratch databases of earlier restores and restore tests whose process is gone. */
+export async function dropLeftScratchDatabases(ctx: TaskContext): Promise<void> {
+  const service = ctx.service("postgres");
+  const removed = await removeStale(await findScratchDatabases(ctx.runtime, service));
+  if (removed.length > 0) {
+    ctx.output.info(`dropped scratch databases of interrupted runs: ${removed.join(", ")}`);
+  }
+}
+
 /**
  * Puts the restored database in place of the target: no new connections,
- * end the open ones, rename the old one aside, rename the new one in, drop
- * the old one. When a rename fails, the target is given back its connections.
+ * end the open ones, then in one transaction rename the old one aside and the
+ * new one in (so the target is never missing, even when the server dies
+ * between), then drop the old one. When the renames fail, the target is given
+ * back its connections.
  */
 async function swapIn(
   ctx: TaskContext,
@@ -145,36 +153,43 @@ async function swapIn(
 ): Promise<void> {
   const service = ctx.service("postgres");
   const sql = (text: string) => superuserQuery(ctx.runtime, service, "postgres", text);
-  const old = `${target}_old_${randomSuffix()}`;
+  const old = await scratchDatabaseName("old");
   if (replace) {
     await sql(`alter database ${ident(target)} with allow_connections false`);
     try {
       await sql(`select pg_terminate_backend(pid) from pg_stat_activity
         where datname = ${literal(target)} and pid <> pg_backend_pid()`);
       await waitNoSessions(sql, target);
-      await sql(`alter database ${ident(target)} rename to ${ident(old)}`);
     } catch (error) {
       await sql(`alter database ${ident(target)} with allow_connections true`).catch(() => {});
       await sql(`drop database if exists ${ident(scratch)} with (force)`).catch(() => {});
+      if (error instanceof PostgresGoneError) throw error.during(`replace ${target}`);
       throw new FailedError(
         `could not take ${JSON.stringify(target)} offline to replace it; it was left as it was: ${
-          error instanceof Error ? error.message : error
+          errorMessage(error)
         }`,
       );
     }
   }
   try {
-    await sql(`alter database ${ident(scratch)} rename to ${ident(target)}`);
+    await sql(
+      replace
+        ? `begin;
+           alter database ${ident(target)} rename to ${ident(old)};
+           alter database ${ident(scratch)} rename to ${ident(target)};
+           commit`
+        : `alter database ${ident(scratch)} rename to ${ident(target)}`,
+    );
   } catch (error) {
     if (replace) {
-      await sql(`alter database ${ident(old)} rename to ${ident(target)}`);
-      await sql(`alter database ${ident(target)} with allow_connections true`);
+      await sql(`alter database ${ident(target)} with allow_connections true`).catch(() => {});
     }
     await sql(`drop database if exists ${ident(scratch)} with (force)`).catch(() => {});
+    if (error instanceof PostgresGoneError) throw error.during(`replace ${target}`);
     throw new FailedError(
       `could not put the restored database in place; ${
         JSON.stringify(target)
-      } was left as it was: ${error instanceof Error ? error.message : error}`,
+      } was left as it was: ${errorMessage(error)}`,
     );
   }
   if (replace) await sql(`drop database ${ident(old)} with (force)`);

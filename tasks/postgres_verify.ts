@@ -2,6 +2,9 @@ import { readBackup, verifyBackup, type VerifyReport } from "../lib/backup/mod.t
 import { createProgress } from "../lib/output/progress.ts";
 import { dropDatabase, restoreIntoNewDatabase } from "../lib/postgres/restore_into_database.ts";
 import { postgresAccess } from "../lib/postgres/postgres_access.ts";
+import { PostgresGoneError } from "../lib/postgres/postgres_gone.ts";
+import { scratchDatabaseName } from "../lib/postgres/scratch_databases.ts";
+import { dropLeftScratchDatabases } from "./postgres_restore.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
 
 /** The outcome of a restore test. */
@@ -24,7 +27,9 @@ export interface PostgresVerifyResult extends VerifyReport {
 /**
  * Verifies a postgres backup: every checksum, then with `restoreTest` a
  * restore into a scratch database whose row counts are compared with the
- * manifest; the scratch database is always dropped. Nothing live is touched.
+ * manifest; the scratch database is always dropped (by the next run when
+ * the server went away meanwhile). Nothing live is touched.
+ * @throws {PostgresGoneError} when the server went away: that says nothing about the backup.
  */
 export async function verifyPostgres(
   ctx: TaskContext,
@@ -42,11 +47,8 @@ export async function verifyPostgres(
   const result: PostgresVerifyResult = { ...report, path: backup.path, restoreTest: null };
   if (!options.restoreTest || !report.ok) return result;
   const began = performance.now();
-  const suffix = Array.from(
-    crypto.getRandomValues(new Uint8Array(3)),
-    (b) => b.toString(16).padStart(2, "0"),
-  ).join("");
-  const scratch = `ops_restore_test_${suffix}`;
+  await dropLeftScratchDatabases(ctx);
+  const scratch = await scratchDatabaseName("verify");
   ctx.output.info(`restoring ${backup.manifest.id} into the scratch database ${scratch}...`);
   try {
     const restored = await restoreIntoNewDatabase({
@@ -66,6 +68,9 @@ export async function verifyPostgres(
       durationMs: Math.round(performance.now() - began),
     };
   } catch (error) {
+    if (error instanceof PostgresGoneError) {
+      throw error.during(`restore backup ${backup.manifest.id} for the restore test`);
+    }
     result.restoreTest = {
       ok: false,
       database: scratch,

@@ -14,6 +14,8 @@ import {
   backgroundSave,
   connectRedis,
   enableAppendOnly,
+  findRedisTempFiles,
+  hasForkedChild,
   type Keyspace,
   parseInfo,
   parseKeyspace,
@@ -21,8 +23,10 @@ import {
   type RedisConnection,
   type RedisFiles,
   redisFiles,
+  redisStep,
   swapInRdb,
 } from "../lib/redis/mod.ts";
+import { type FoundLeftover, removeStale } from "../lib/leftovers/mod.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
 import { redisPaths } from "../services/redis/paths.ts";
 import { compareKeyspace, type KeyspaceCheck } from "./redis_keyspace_check.ts";
@@ -85,8 +89,11 @@ async function backupUnlocked(
   const began = performance.now();
   const client = await connectRedis(service);
   try {
-    const server = parseInfo(String(await client.sendCommand(["INFO", "server"])));
+    const server = parseInfo(
+      String(await redisStep("reading INFO server", () => client.sendCommand(["INFO", "server"]))),
+    );
     const files = onHost(ctx, service, await redisFiles(client));
+    await removeLeftTempFiles(ctx, await findRedisLeftovers(ctx, { client, files }));
     const atStart = await keyspaceOf(client);
     const saving = createProgress(ctx.output, { label: "redis BGSAVE", unit: "keys" });
     let save;
@@ -206,6 +213,8 @@ export async function restoreRedis(
       safetyBackupId = safety.id;
     }
     const files = onHost(ctx, service, await currentFiles(service, running));
+    // temp files of interrupted saves and restores go first (a safety backup removed them already)
+    if (!safetyBackupId) await removeLeftTempFiles(ctx, await findRedisLeftovers(ctx));
     ctx.output.info("stopping redis...");
     await ctx.runtime.stop(service);
     const swap = await swapInRdb(files, join(backup.path, details.file));
@@ -298,7 +307,62 @@ function withAppendOnly(service: ConfiguredService, on: boolean): ConfiguredServ
 }
 
 async function keyspaceOf(client: RedisConnection): Promise<Keyspace> {
-  return parseKeyspace(String(await client.sendCommand(["INFO", "keyspace"])));
+  return parseKeyspace(
+    String(
+      await redisStep(
+        "counting keys (INFO keyspace)",
+        () => client.sendCommand(["INFO", "keyspace"]),
+      ),
+    ),
+  );
+}
+
+/**
+ * The temp files of saves, rewrites and restores in the redis data folder,
+ * each marked stale when its writer is gone. `server` is the connection and
+ * file locations of a running redis when the caller has them; without, redis
+ * is connected to when it runs, and its folder read from the settings when not.
+ */
+export async function findRedisLeftovers(
+  ctx: TaskContext,
+  server?: { client: RedisConnection; files: RedisFiles },
+): Promise<FoundLeftover[]> {
+  const service = ctx.service("redis");
+  if (!server) {
+    if ((await ctx.runtime.inspect(service)).state !== "running") {
+      return await findTempFiles(ctx, onHost(ctx, service, await currentFiles(service, false)));
+    }
+    const client = await connectRedis(service);
+    try {
+      return await findRedisLeftovers(ctx, {
+        client,
+        files: onHost(ctx, service, await redisFiles(client)),
+      });
+    } finally {
+      await client.close().catch(() => {});
+    }
+  }
+  return await findTempFiles(ctx, server.files, server.client);
+}
+
+/** The temp files in `files.dir`; without `client` (redis stopped) no save can be running. */
+function findTempFiles(
+  ctx: TaskContext,
+  files: RedisFiles,
+  client?: RedisConnection,
+): Promise<FoundLeftover[]> {
+  return findRedisTempFiles("redis", files, {
+    pidsVisible: ctx.runtime.kind === "native",
+    forkInProgress: async () =>
+      client ? hasForkedChild(await persistenceInfo(client, "looking for a running save")) : false,
+  });
+}
+
+async function removeLeftTempFiles(ctx: TaskContext, found: FoundLeftover[]): Promise<void> {
+  const removed = await removeStale(found);
+  if (removed.length > 0) {
+    ctx.output.info(`removed temp files of interrupted saves and restores: ${removed.join(", ")}`);
+  }
 }
 
 function sameKeyspace(a: Keyspace, b: Keyspace): boolean {

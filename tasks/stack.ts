@@ -15,6 +15,8 @@ import {
 import { type AnyTask, defineTask } from "../lib/task/define_task.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
 import { junitReport } from "./junit_report.ts";
+import type { LeftoversResult } from "./leftovers.ts";
+import { renderLeftovers } from "./render_leftovers.ts";
 
 /** Services named on the command line plus everything they need, or all services. */
 function selectServices(ctx: TaskContext, names: string[], withDependencies: boolean): Set<string> {
@@ -276,8 +278,20 @@ export function stackTasks(): AnyTask[] {
       description: "services to clean (default: every stopped one)",
       variadic: true,
     }],
-    options: {},
-    run: async (ctx, { args }) => {
+    options: {
+      leftovers: {
+        type: "boolean",
+        description:
+          "instead: remove what interrupted runs left (scratch databases, temp files, snapshot repositories, temp backup folders) whose run is gone; lists them first",
+        default: false,
+      },
+    },
+    run: async (ctx, { args, options }): Promise<{ removed: string[] } | LeftoversResult> => {
+      if (options.leftovers) {
+        // loaded here: it brings the backup modules, which status and health do not need
+        const { cleanLeftovers } = await import("./leftovers.ts");
+        return await cleanLeftovers(ctx, selectServices(ctx, args, false));
+      }
       const selected = selectServices(ctx, args, false);
       const removable: string[] = [];
       for (const name of selected) {
@@ -299,7 +313,7 @@ export function stackTasks(): AnyTask[] {
           // nothing on disk
         }
       }
-      if (removable.length === 0) return { removed: [] as string[] };
+      if (removable.length === 0) return { removed: [] };
       await ctx.confirm(
         `remove all data, logs and config of ${removable.join(", ")} (${
           join(ctx.environment.stateDir, "<service>")
@@ -312,12 +326,15 @@ export function stackTasks(): AnyTask[] {
       }
       return { removed: removable };
     },
-    render: (result, output) =>
+    render: (result, output) => {
+      if ("unchecked" in result) return renderLeftovers(result, output);
       output.line(
         result.removed.length
           ? `removed the state of ${result.removed.join(", ")}`
           : "nothing to clean: no stopped service has state",
-      ),
+      );
+    },
+    exitCode: (result) => ("failed" in result && result.failed.length > 0 ? 1 : 0),
   });
 
   return [setup, up, down, status, health, cleanup];

@@ -24,7 +24,7 @@ export {
 export type { BackupDetails, BackupEntry, BackupFileEntry, BackupManifest } from "./manifest.ts";
 export { writeBackup } from "./write_backup.ts";
 export type { BackupProduced, BackupWriter, WriteBackupOptions } from "./write_backup.ts";
-export { removeStaleTemps } from "./stale_temps.ts";
+export { findTempFolders, removeStaleTemps } from "./stale_temps.ts";
 export { listBackups, newestFirst } from "./list_backups.ts";
 export { readBackup } from "./read_backup.ts";
 export type { ReadBackupWording } from "./read_backup.ts";

@@ -38,6 +38,12 @@ export {
 } from "./snapshots.ts";
 export type { RestoreSnapshotOptions, SnapshotInfo, SnapshotProgress } from "./snapshots.ts";
 export { copyFilesForService, filesUnder } from "./snapshot_files.ts";
+export {
+  findTempRepositories,
+  tempRepositoryName,
+  tempRepositoryPrefix,
+} from "./temp_repositories.ts";
+export type { TempRepositoryPurpose } from "./temp_repositories.ts";
 export type { ReindexOptions, ReindexProgress, ReindexResult } from "./reindex.ts";
 export {
   countDocuments,

@@ -117,12 +117,16 @@ export class OpenSearchClient {
           { hint: "check ./ops opensearch:logs; the cluster may be overloaded" },
         );
       }
-      throw new FailedError(`cannot reach OpenSearch at ${this.baseUrl}: ${errorMessage(error)}`, {
-        hint: "./ops opensearch:start starts it; ./ops status shows its state",
-        cause: error,
-      });
+      throw this.#unreachable(what, error);
     }
-    const text = await response.text();
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      // the server went away in the middle of its answer
+      if (this.#signal?.aborted) throw this.#signal.reason ?? error;
+      throw this.#unreachable(what, error);
+    }
     let parsed: unknown = undefined;
     if (text !== "") {
       try {
@@ -136,6 +140,19 @@ export class OpenSearchClient {
       throw new OpenSearchError(what, response.status, type, reason);
     }
     return { status: response.status, body: parsed as T };
+  }
+
+  /** The one-line error for a request the server did not answer (down, killed mid-answer). */
+  #unreachable(what: string, error: unknown): FailedError {
+    // fetch says "fetch failed"; what happened (connection refused, reset) is in its cause
+    const cause = (error as { cause?: unknown } | null)?.cause;
+    const seen = cause instanceof Error && cause.message
+      ? cause.message.replace(/^error sending request for url \([^)]*\): /, "")
+      : errorMessage(error);
+    return new FailedError(
+      `cannot reach OpenSearch at ${this.baseUrl} (${what}): ${seen.replace(/\s*\n\s*/g, " ")}`,
+      { hint: "./ops opensearch:start starts it; ./ops status shows its state", cause: error },
+    );
   }
 }
 

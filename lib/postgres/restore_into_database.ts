@@ -27,7 +27,9 @@ export interface ScratchRestore {
  * Creates `database` (owned by `owner`, from template0) and restores a
  * postgres backup into it with pg_restore (exit on the first error), then
  * counts every table's rows and compares them with the manifest. The new
- * database is dropped again when the restore fails.
+ * database is dropped again when the restore fails (when the server went
+ * away, the next run drops it: see scratch_databases.ts).
+ * @throws {PostgresGoneError} when the server went away; {FailedError} when pg_restore failed.
  */
 export async function restoreIntoNewDatabase(options: {
   runtime: Runtime;
@@ -57,7 +59,10 @@ export async function restoreIntoNewDatabase(options: {
       `--dbname=${database}`,
       ...(options.jobs && options.jobs > 1 ? [`--jobs=${options.jobs}`] : []),
       join(backup.path, dump),
-    ], options.signal ? { signal: options.signal } : {});
+    ], {
+      attempt: `restore backup ${backup.manifest.id} into the database ${database}`,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     const tables = parseRowCounts(
       await superuserQuery(runtime, service, database, tableRowCountsSql),
     );

@@ -1,6 +1,7 @@
 import type { ConfiguredService } from "../config/mod.ts";
 import { FailedError } from "../errors.ts";
 import type { Runtime } from "../runtime/runtime.ts";
+import { PostgresGoneError, postgresGoneReason } from "./postgres_gone.ts";
 
 /** A client program started by {@link startClient}. */
 export interface RunningClient {
@@ -16,12 +17,15 @@ export interface ClientOptions {
   stdout?: "piped" | "null" | "inherit";
   /** Kills the program (SIGTERM) when aborted. */
   signal?: AbortSignal;
+  /** What the program does, for the message when the server goes away (`restore backup X into Y`). */
+  attempt?: string;
 }
 
 /**
  * Starts a client program (pg_dump, pg_restore, psql) where the service runs,
  * reading its stderr on the side so it can never block, and keeping the tail
- * for the error message.
+ * for the error message. When the server went away under it, the error is a
+ * one-line {@link PostgresGoneError}.
  */
 export function startClient(
   runtime: Runtime,
@@ -49,6 +53,8 @@ export function startClient(
     options.signal?.removeEventListener("abort", onAbort);
     if (options.signal?.aborted) throw new FailedError(`${name} was interrupted`);
     if (!status.success) {
+      const gone = postgresGoneReason(tail);
+      if (gone) throw new PostgresGoneError(options.attempt ?? `run ${name}`, `${name}: ${gone}`);
       const why = status.signal ? `was killed by ${status.signal}` : `exited with ${status.code}`;
       throw new FailedError(
         `${name} ${why}${tail ? `:\n    ${tail.split("\n").join("\n    ")}` : ""}`,
@@ -58,7 +64,10 @@ export function startClient(
   return { child, finished };
 }
 
-/** Runs a client program to completion. @throws {FailedError} with the tail of stderr. */
+/**
+ * Runs a client program to completion.
+ * @throws {PostgresGoneError} when the server went away; {FailedError} with the tail of stderr otherwise.
+ */
 export async function runClient(
   runtime: Runtime,
   service: ConfiguredService,

@@ -2,6 +2,7 @@ import type { ConfiguredService } from "../config/mod.ts";
 import { FailedError } from "../errors.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import { postgresAccess } from "./postgres_access.ts";
+import { PostgresGoneError, postgresGoneReason } from "./postgres_gone.ts";
 
 /** Field separator of psql's unaligned output (a control character no name we read contains). */
 const fieldSeparator = "\x1f";
@@ -37,7 +38,7 @@ function psqlArgv(service: ConfiguredService, database: string): string[] {
  * Runs one SQL statement as the superuser over the service's socket with psql
  * (a client program, so it runs wherever the runtime runs it, and needs no
  * network permission) and returns the rows as text fields.
- * @throws {FailedError} with psql's error message.
+ * @throws {PostgresGoneError} when the server is not there or went away; {FailedError} with psql's error message.
  */
 export async function superuserQuery(
   runtime: Runtime,
@@ -52,7 +53,10 @@ export async function superuserQuery(
   );
   const { code, stdout, stderr } = await child.output();
   if (code !== 0) {
-    const message = new TextDecoder().decode(stderr).trim().split("\n").slice(-4).join("; ");
+    const text = new TextDecoder().decode(stderr);
+    const gone = postgresGoneReason(text);
+    if (gone) throw new PostgresGoneError(`query the database ${database}`, `psql: ${gone}`);
+    const message = text.trim().split("\n").slice(-4).join("; ");
     throw new FailedError(`${message || `psql exited with ${code}`} (database ${database})`, {
       ...(code === 2 ? { hint: "is postgres running? ./ops status" } : {}),
     });
@@ -114,20 +118,37 @@ export class PsqlSession {
     const marker = `__ops_end_${++this.#counter}__`;
     this.#stderr = "";
     const statement = sql.trim().replace(/;+\s*$/, "");
-    await this.#writer.write(
-      new TextEncoder().encode(`${statement};\n\\echo ${marker} :ERROR\n`),
-    );
+    try {
+      await this.#writer.write(
+        new TextEncoder().encode(`${statement};\n\\echo ${marker} :ERROR\n`),
+      );
+    } catch {
+      // psql has exited: its stdout ends and says why below
+    }
     const out: string[] = [];
     while (true) {
       const next = await this.#lines.next();
       if (next.done) {
+        await this.#child.status;
+        await new Promise((r) => setTimeout(r, 20)); // let stderr catch up
+        const text = this.#stderr.trim();
+        const gone = postgresGoneReason(text);
+        if (gone) {
+          throw new PostgresGoneError(`query the database ${this.#database}`, `psql: ${gone}`);
+        }
         throw new FailedError(
-          `psql ended unexpectedly (database ${this.#database}): ${this.#stderr.trim()}`,
+          `psql ended unexpectedly (database ${this.#database}): ${
+            text.split("\n").slice(-3).join("; ")
+          }`,
         );
       }
       if (next.value.startsWith(marker)) {
         if (next.value.endsWith("true")) {
           await new Promise((r) => setTimeout(r, 20)); // let stderr catch up
+          const gone = postgresGoneReason(this.#stderr);
+          if (gone) {
+            throw new PostgresGoneError(`query the database ${this.#database}`, `psql: ${gone}`);
+          }
           throw new FailedError(
             `${this.#stderr.trim().split("\n").slice(-3).join("; ")} (database ${this.#database})`,
           );

@@ -2,6 +2,7 @@ import { FailedError } from "../errors.ts";
 import { sleep } from "../runtime/proc.ts";
 import type { RedisConnection } from "./connect_redis.ts";
 import { parseInfo } from "./redis_info.ts";
+import { redisFailure, redisStep } from "./redis_step.ts";
 
 /** Where the server keeps its files and whether the append-only file is on (`CONFIG GET`). */
 export interface RedisFiles {
@@ -19,7 +20,8 @@ export interface RedisFiles {
 /** Reads the file locations from the running server. */
 export async function redisFiles(client: RedisConnection): Promise<RedisFiles> {
   const get = async (name: string, fallback: string) =>
-    (await client.configGet(name))[name] ?? fallback;
+    (await redisStep(`reading its setting ${name}`, () => client.configGet(name)))[name] ??
+      fallback;
   return {
     dir: await get("dir", "."),
     dbfilename: await get("dbfilename", "dump.rdb"),
@@ -29,9 +31,17 @@ export async function redisFiles(client: RedisConnection): Promise<RedisFiles> {
   };
 }
 
-/** The persistence section of `INFO` as strings. */
-export async function persistenceInfo(client: RedisConnection): Promise<Record<string, string>> {
-  return parseInfo(String(await client.sendCommand(["INFO", "persistence"])));
+/**
+ * The persistence section of `INFO` as strings.
+ * @throws {FailedError} when the connection is lost, naming `attempt`.
+ */
+export async function persistenceInfo(
+  client: RedisConnection,
+  attempt = "reading INFO persistence",
+): Promise<Record<string, string>> {
+  return parseInfo(
+    String(await redisStep(attempt, () => client.sendCommand(["INFO", "persistence"]))),
+  );
 }
 
 /** Options of {@link backgroundSave}. */
@@ -48,7 +58,7 @@ export interface BackgroundSaveOptions {
  * finished with status ok: `rdb_saves` grew (or LASTSAVE changed) and
  * `rdb_bgsave_in_progress` is 0. A save already running is waited out first,
  * because it may have forked before the caller's last write.
- * @throws {FailedError} when the save fails or takes too long.
+ * @throws {FailedError} when the save fails or takes too long, or the server goes away.
  */
 export async function backgroundSave(
   client: RedisConnection,
@@ -65,11 +75,12 @@ export async function backgroundSave(
     }
     await sleep(50);
   };
-  let before = await persistenceInfo(client);
+  const waiting = "waiting for the background save";
+  let before = await persistenceInfo(client, waiting);
   while (true) {
     while (before.rdb_bgsave_in_progress === "1") {
       await wait();
-      before = await persistenceInfo(client);
+      before = await persistenceInfo(client, waiting);
     }
     try {
       // SCHEDULE: when an AOF rewrite is running, the save starts right after it
@@ -77,16 +88,16 @@ export async function backgroundSave(
       break;
     } catch (error) {
       if (!/already in progress/i.test(String(error))) {
-        throw new FailedError(`redis refused BGSAVE: ${String(error)}`, { cause: error });
+        throw await redisFailure(error, "starting BGSAVE");
       }
-      before = await persistenceInfo(client);
+      before = await persistenceInfo(client, waiting);
     }
   }
   const savesBefore = Number(before.rdb_saves ?? NaN);
   const lastBefore = before.rdb_last_save_time;
   let keysAtFork: number | null = null;
   while (true) {
-    const now = await persistenceInfo(client);
+    const now = await persistenceInfo(client, waiting);
     const total = Number(now.current_save_keys_total ?? 0);
     if (now.rdb_bgsave_in_progress === "1" && total > 0) {
       keysAtFork = total;
@@ -117,11 +128,11 @@ export async function enableAppendOnly(
   client: RedisConnection,
   signal: AbortSignal,
 ): Promise<void> {
-  await client.configSet("appendonly", "yes");
+  await redisStep("turning the append-only file on", () => client.configSet("appendonly", "yes"));
   const deadline = Date.now() + 3_600_000;
   while (Date.now() < deadline) {
     if (signal.aborted) throw signal.reason;
-    const info = await persistenceInfo(client);
+    const info = await persistenceInfo(client, "waiting for the append-only file");
     if (
       info.aof_enabled === "1" && info.aof_rewrite_in_progress === "0" &&
       info.aof_rewrite_scheduled === "0"

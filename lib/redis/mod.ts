@@ -23,6 +23,9 @@ export {
   redisFiles,
 } from "./background_save.ts";
 export { swapInRdb } from "./swap_in_rdb.ts";
+export { findRedisTempFiles, hasForkedChild, restoreTempName } from "./redis_temp_files.ts";
+export type { RedisTempCheck } from "./redis_temp_files.ts";
+export { redisFailure, redisStep } from "./redis_step.ts";
 export type { RdbSwap } from "./swap_in_rdb.ts";
 export type { BackgroundSaveOptions, RedisFiles } from "./background_save.ts";
 export {

@@ -1,5 +1,6 @@
 import { join } from "../path.ts";
 import type { RedisFiles } from "./background_save.ts";
+import { restoreTempName } from "./redis_temp_files.ts";
 
 /** The RDB swapped in, with the replaced files kept aside until commit or rollback. */
 export interface RdbSwap {
@@ -34,7 +35,8 @@ export async function swapInRdb(files: RedisFiles, rdb: string): Promise<RdbSwap
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
   }
-  const temp = join(files.dir, `.${files.dbfilename}.restoring`);
+  // named after this process: a copy left by a run that died is removed by the next one
+  const temp = join(files.dir, await restoreTempName());
   await Deno.copyFile(rdb, temp);
   await Deno.chmod(temp, 0o600);
   if (Deno.uid() === 0 && owner.uid !== null && owner.gid !== null) {

@@ -16,6 +16,8 @@ import {
   sleep,
 } from "./proc.ts";
 import { followLog, tailLines } from "./log_file.ts";
+import { reapCrashedGroup } from "./reap_crashed_group.ts";
+import { sendSignal } from "./send_signal.ts";
 import { type ServiceUser, serviceUser } from "./service_user.ts";
 import { nativeTools } from "./native_tools.ts";
 import type {
@@ -114,11 +116,11 @@ export class NativeRuntime implements Runtime {
       };
     }
     const paths = nativePaths(service);
-    if (info.state === "crashed") await this.#reapGroup(service);
-    if (service.port !== undefined) await assertPortFree(name, service.port);
-
     const ctx = serviceContext(this.environment, service);
     const spec = service.definition.native(ctx);
+    if (info.state === "crashed") await this.#reapGroup(service, spec);
+    if (service.port !== undefined) await assertPortFree(name, service.port);
+
     // no service runs as root: as root, every one runs as the unprivileged service user
     const user = await serviceUser(this.environment.serviceUser);
     if (user) await assertReachable(service.stateDir, user);
@@ -244,11 +246,11 @@ export class NativeRuntime implements Runtime {
   }
 
   async #stopProcess(service: ConfiguredService, spec: NativeSpec, pid: number): Promise<void> {
-    signalGroup(pid, spec.stopSignal);
+    await sendSignal(-pid, spec.stopSignal);
     const deadline = Date.now() + spec.stopTimeoutMs;
     while (Date.now() < deadline && (await processGroupMembers(pid)).length > 0) await sleep(100);
     if ((await processGroupMembers(pid)).length > 0) {
-      signalGroup(pid, "SIGKILL");
+      await sendSignal(-pid, "SIGKILL");
       const killDeadline = Date.now() + 5000;
       while (Date.now() < killDeadline && (await processGroupMembers(pid)).length > 0) {
         await sleep(50);
@@ -257,21 +259,20 @@ export class NativeRuntime implements Runtime {
     await this.#clear(service);
   }
 
-  /** Kills whatever is left of a crashed service's process group (e.g. PostgreSQL backends). */
-  async #reapGroup(service: ConfiguredService): Promise<void> {
-    const { pidFile } = nativePaths(service);
+  /**
+   * Ends what is left of a crashed service's process group (e.g. PostgreSQL
+   * backends) and waits until it is gone, zombies and the holder of the
+   * spec's pid lock file included, so a start right after a kill -9 works.
+   */
+  async #reapGroup(service: ConfiguredService, spec?: NativeSpec): Promise<void> {
+    let pid: number;
     try {
-      const pid = Number((await Deno.readTextFile(pidFile)).trim());
-      if (pid > 0 && (await processGroupMembers(pid)).length > 0) {
-        signalGroup(pid, "SIGKILL");
-        const deadline = Date.now() + 5000;
-        while (Date.now() < deadline && (await processGroupMembers(pid)).length > 0) {
-          await sleep(50);
-        }
-      }
+      pid = Number((await Deno.readTextFile(nativePaths(service).pidFile)).trim());
     } catch {
-      // no pid file
+      return; // no pid file
     }
+    if (!(pid > 0)) return;
+    await reapCrashedGroup(pid, { name: service.definition.name, pidLockFile: spec?.pidLockFile });
   }
 
   async #clear(service: ConfiguredService): Promise<void> {
@@ -304,14 +305,6 @@ async function whyGone(pid: number, start: ProcessStart): Promise<string | undef
   if (isGone(stat)) return `process ${pid} has exited (state ${stat.state})`;
   if (!sameStart(stat, start)) return `pid ${pid} now belongs to another process (${stat.comm})`;
   return undefined;
-}
-
-function signalGroup(pgid: number, signal: Deno.Signal): void {
-  try {
-    Deno.kill(-pgid, signal);
-  } catch {
-    // the group is already gone
-  }
 }
 
 async function launch(

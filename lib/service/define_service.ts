@@ -44,6 +44,12 @@ export interface NativeSpec {
   stopTimeoutMs: number;
   /** How long the readiness wait may take. */
   readyTimeoutMs: number;
+  /**
+   * A file in which the server writes its own pid (first line) and which makes
+   * it refuse to start while that pid exists (PostgreSQL's postmaster.pid):
+   * after a crash, a start first waits until that process is gone.
+   */
+  pidLockFile?: string;
   /** Writes config files and initialises data before each start. */
   prepare?: (tools: NativeTools) => Promise<void>;
   /** Runs once, after the first start that reached healthy (e.g. init SQL). */
