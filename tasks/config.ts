@@ -158,6 +158,8 @@ export function configTasks(): AnyTask[] {
     action: "validate",
     permissions: "observe",
     needsEnvironment: false,
+    // `docker compose config` renders the model unless the built-in renderer is asked for
+    programs: (options) => (options.renderer === "builtin" ? [] : ["docker"]),
     args: [{
       name: "environments",
       description: "environment names or files (default: every environments/*.yaml)",

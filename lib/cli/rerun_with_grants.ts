@@ -48,6 +48,24 @@ export function deniedPrograms(programs: readonly string[]): string[] {
 }
 
 /**
+ * The programs among `programs` that exist (a name on PATH, or a path):
+ * a missing one is not granted, and fails later with its own message.
+ */
+export function installed(programs: readonly string[]): string[] {
+  const path = (Deno.env.get("PATH") ?? "").split(":").filter((d) => d !== "");
+  const isFile = (candidate: string) => {
+    try {
+      return Deno.statSync(candidate).isFile;
+    } catch {
+      return false;
+    }
+  };
+  return programs.filter((program) =>
+    program.includes("/") ? isFile(program) : path.some((dir) => isFile(join(dir, program)))
+  );
+}
+
+/**
  * A file the user named for output (`health --junit FILE`): absolute (a
  * relative path is taken from the folder the command was typed in, which
  * `./ops` passes as OPS_CWD), with the paths writing it needs: the file,

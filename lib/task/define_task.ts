@@ -76,6 +76,11 @@ export interface TaskDefinition<T extends OptionSpecs = OptionSpecs, R = unknown
   observesOnly?: boolean;
   /** False for tasks that need no environment (setup). */
   needsEnvironment?: boolean;
+  /**
+   * Programs this run needs beyond its permission set (config:validate's
+   * `docker compose config`): granted to the run alone, when installed.
+   */
+  programs?: (options: OptionValues<T>) => string[];
   /** Positional arguments. */
   args?: ArgSpec[];
   /** Options. */

@@ -88,7 +88,12 @@ export async function runTask<R = unknown>(
         ...(task.permissions === "ops" ? [environment.stateDir, environment.backupDir] : []),
         ...outputGrants,
       ]),
-      run: environment.runtime === "native" ? [] : grants.deniedPrograms(dockerPrograms()),
+      run: grants.deniedPrograms(grants.installed([
+        ...(environment.runtime === "native" || task.needsEnvironment === false
+          ? []
+          : dockerPrograms()),
+        ...(task.programs?.(values as never) ?? []),
+      ])),
     };
     if (!grants.noGrants(needed)) await options.onDenied(needed, task);
   }

@@ -163,6 +163,26 @@ describe("the CI health step", () => {
     );
   });
 
+  it("gives the service user no access to the secrets folder or the backup catalog", async () => {
+    await opsOk(env.file, ["redis:backup"]);
+    const secret = join(env.stateDir, "secrets", "redis-password");
+    const manifests = [...Deno.readDirSync(join(env.backupDir, "redis"))]
+      .filter((e) => e.isDirectory && !e.name.startsWith("."))
+      .map((e) => join(env.backupDir, "redis", e.name, "manifest.json"));
+    expect(manifests.length).toBeGreaterThan(0);
+    expect(Deno.statSync(join(env.stateDir, "secrets")).mode! & 0o077).toBe(0);
+    if (Deno.uid() !== 0) return; // without root there is no other user to try
+    for (const path of [secret, manifests[0]!, join(env.stateDir, "secrets")]) {
+      const { code, stderr } = await new Deno.Command("setpriv", {
+        args: ["--reuid=hailmary", "--regid=hailmary", "--clear-groups", "--", "cat", path],
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      expect(code, path).not.toBe(0);
+      expect(new TextDecoder().decode(stderr), path).toMatch(/Permission denied/);
+    }
+  });
+
   it("fails the step with one failure naming a stopped service, then takes the stack down", async () => {
     const [, health, down] = steps;
     await opsOk(env.file, ["web:stop"]);
