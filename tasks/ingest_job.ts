@@ -3,7 +3,7 @@
  * `ingestor:ingest`, `ingestor:ingest-single` and `ingestor:retry-dead`.
  * @module
  */
-import { errorMessage, FailedError, UsageError } from "../lib/errors.ts";
+import { errorMessage, FailedError } from "../lib/errors.ts";
 import type { JobFailure, QueueKeys } from "../lib/ingest/job_queue.ts";
 import type { JobProgress } from "../lib/ingest/job_status.ts";
 import type { RedisConnection } from "../lib/ingest/pipeline_clients.ts";
@@ -204,7 +204,8 @@ export async function followJob(
  * Enqueues `files` as one job and, unless `noWait`, follows it and reports
  * the outcome. Refreshes the search index at the end so what was just
  * ingested is searchable at once.
- * @throws {UsageError} for files the ingestor cannot read (outside `inputRoots`, or its inbox under compose).
+ * `files` are real paths the input boundary accepted (`ingestor:ingest`
+ * checks them; the worker checks each again when it opens it).
  */
 export async function runIngestJob(
   ctx: TaskContext,
@@ -212,25 +213,6 @@ export async function runIngestJob(
   options: { noWait: boolean; timeoutSeconds: number },
 ): Promise<IngestSummary> {
   const began = performance.now();
-  const { ingestReadRoots } = await import("../lib/ingest/ingest_inbox.ts");
-  const roots = ingestReadRoots(ctx.environment);
-  const outside = request.files.find((f) =>
-    !roots.some((r) => r === "/" || f === r || f.startsWith(r.replace(/\/+$/, "") + "/"))
-  );
-  if (outside && ctx.environment.runtime === "compose") {
-    throw new UsageError(
-      `${outside} is outside the ingestor's inbox ${roots[0]} (the one folder its container reads)`,
-      `copy the files into ${
-        roots[0]
-      }, or set services.ingestor.inbox in the environment file to their folder`,
-    );
-  }
-  if (outside) {
-    throw new UsageError(
-      `${outside} is outside the folders the ingestor may read (${roots.join(", ")})`,
-      "move the files, or add their folder to services.ingestor.inputRoots in the environment file",
-    );
-  }
   if (!options.noWait) await assertWorkerRunning(ctx);
   const { redis, keys, endpoints } = await connectQueue(ctx);
   const { enqueueJob } = await import("../lib/ingest/job_queue.ts");

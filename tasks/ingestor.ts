@@ -27,16 +27,31 @@ function operatorCwd(): string {
   return Deno.env.get("OPS_CWD") ?? Deno.env.get("INIT_CWD") ?? Deno.cwd();
 }
 
-async function inputFiles(patterns: string[]): Promise<{ files: string[]; unsupported: number }> {
+/**
+ * The real paths of the files `patterns` name, every candidate checked
+ * against the ingestor's input boundary (lib/ingest/input_roots.ts).
+ * @throws {UsageError} listing every refused candidate (nothing is enqueued then),
+ * or when no readable file is named.
+ */
+async function inputFiles(
+  ctx: TaskContext,
+  patterns: string[],
+): Promise<{ files: string[]; unsupported: number }> {
   const { findInputFiles } = await import("../lib/ingest/find_input_files.ts");
   const { formatsByExtension } = await import("../lib/ingest/document.ts");
+  const { ingestInputBoundary } = await import("../lib/ingest/ingest_inbox.ts");
+  const { resolveBoundary } = await import("../lib/ingest/input_roots.ts");
+  const boundary = resolveBoundary(ingestInputBoundary(ctx.environment));
   const files = new Set<string>();
+  const refused: string[] = [];
   let unsupported = 0;
   for (const pattern of patterns) {
-    const found = await findInputFiles(pattern, operatorCwd());
+    const found = await findInputFiles(pattern, boundary, operatorCwd());
     for (const f of found.files) files.add(f);
     unsupported += found.unsupported.length;
+    refused.push(...found.refused);
   }
+  if (refused.length) throw await refusedInputs(ctx, boundary.roots, refused);
   if (files.size === 0) {
     throw new UsageError(
       `no readable file in ${patterns.map((p) => JSON.stringify(p)).join(", ")}`,
@@ -44,6 +59,30 @@ async function inputFiles(patterns: string[]): Promise<{ files: string[]; unsupp
     );
   }
   return { files: [...files].sort(), unsupported };
+}
+
+/** The error for refused candidates: each with its reason, the roots, and where files go instead. */
+async function refusedInputs(
+  ctx: TaskContext,
+  roots: string[],
+  refused: string[],
+): Promise<UsageError> {
+  const { ingestInbox } = await import("../lib/ingest/ingest_inbox.ts");
+  const inbox = ingestInbox(ctx.environment);
+  const shown = refused.slice(0, 20).map((r) => `\n  ${r}`).join("") +
+    (refused.length > 20 ? `\n  ... and ${refused.length - 20} more` : "");
+  if (ctx.environment.runtime !== "native") {
+    return new UsageError(
+      `refused ${refused.length} path(s) outside the ingestor's inbox ${inbox} (the one folder its container reads); nothing was enqueued:${shown}`,
+      `copy the files into ${inbox}, or set services.ingestor.inbox in the environment file to their folder`,
+    );
+  }
+  return new UsageError(
+    `refused ${refused.length} path(s): the ingestor reads only regular files inside its input roots (${
+      roots.join(", ")
+    }) and outside the state, secrets and backup folders; nothing was enqueued:${shown}`,
+    `copy the files into the inbox ${inbox} (a link is not enough), or add their folder to services.ingestor.inputRoots in ${ctx.environment.file}`,
+  );
 }
 
 const waitOptions = {
@@ -200,7 +239,7 @@ export function ingestorTasks(): AnyTask[] {
     }],
     options: waitOptions,
     run: async (ctx, { args, options }) => {
-      const { files, unsupported } = await inputFiles(args);
+      const { files, unsupported } = await inputFiles(ctx, args);
       return await runIngestJob(ctx, { files, unsupported, label: args.join(" ") }, {
         noWait: options["no-wait"],
         timeoutSeconds: options.timeout,
@@ -220,20 +259,22 @@ export function ingestorTasks(): AnyTask[] {
     run: async (ctx, { args, options }) => {
       const { resolve } = await import("../lib/path.ts");
       const { formatOf } = await import("../lib/ingest/document.ts");
-      const file = resolve(operatorCwd(), args[0]!);
-      const info = await Deno.stat(file).catch(() => undefined);
-      if (!info?.isFile) {
+      const given = resolve(operatorCwd(), args[0]!);
+      const info = await Deno.stat(given).catch(() => undefined);
+      if (!info || info.isDirectory) {
         throw new UsageError(
           `${JSON.stringify(args[0])} is not a file`,
           "ingestor:ingest takes folders and globs",
         );
       }
-      if (!formatOf(file)) {
+      if (!formatOf(given)) {
         throw new UsageError(
           `the ingestor does not read ${JSON.stringify(args[0])}: unknown file type`,
         );
       }
-      return await runIngestJob(ctx, { files: [file], unsupported: 0, label: args[0]! }, {
+      // only the real path is enqueued, once the boundary accepts it
+      const { files } = await inputFiles(ctx, [given]);
+      return await runIngestJob(ctx, { files, unsupported: 0, label: args[0]! }, {
         noWait: options["no-wait"],
         timeoutSeconds: options.timeout,
       });
@@ -254,8 +295,8 @@ export function ingestorTasks(): AnyTask[] {
       variadic: true,
     }],
     options: {},
-    run: async (_ctx, { args }): Promise<ValidateReport> => {
-      const { files } = await inputFiles(args);
+    run: async (ctx, { args }): Promise<ValidateReport> => {
+      const { files } = await inputFiles(ctx, args);
       const { parseDocumentFile } = await import("../lib/ingest/parse_document_file.ts");
       const { FileParseError } = await import("../lib/ingest/document.ts");
       const report: ValidateReport = {

@@ -105,7 +105,7 @@ await Deno.writeTextFile(
       postgres: { port: ports.postgres, sharedBuffers: "256MB" },
       redis: { port: ports.redis },
       opensearch: { port: ports.opensearch, transportPort: freePort(), heap: "1g" },
-      ingestor: { port: ports.ingestor },
+      ingestor: { port: ports.ingestor, inputRoots: [corpusDir] },
     },
   }),
 );

@@ -15,4 +15,14 @@ export {
 } from "./document.ts";
 export { canonicalJson, contentHash } from "./content_hash.ts";
 export { decodeUtf8, parseDocumentFile, parseDocumentText } from "./parse_document_file.ts";
-export { findInputFiles, globToRegExp, type InputFiles } from "./find_input_files.ts";
+export { findInputFiles, type InputFiles } from "./find_input_files.ts";
+export {
+  boundaryRefusal,
+  type CheckedInput,
+  checkInputFile,
+  type InputBoundary,
+  InputRefusedError,
+  openCheckedInput,
+  openInputFile,
+  resolveBoundary,
+} from "./input_roots.ts";

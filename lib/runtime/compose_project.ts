@@ -3,6 +3,7 @@ import type { ConfiguredService, Environment } from "../config/mod.ts";
 import { secretRefPattern } from "../config/secret_pattern.ts";
 import { projectRoot } from "../paths.ts";
 import { ingestInbox } from "../ingest/ingest_inbox.ts";
+import { realFolderSync } from "../ingest/input_roots.ts";
 
 /** How `docker compose` is invoked for one environment. */
 export interface ComposeProject {
@@ -42,7 +43,8 @@ export function composeVariables(environment: Environment): Record<string, strin
     HAILMARY_SECRETS_DIR: composeSecretsDir(environment),
   };
   for (const service of environment.services) Object.assign(variables, serviceVariables(service));
-  variables.HAILMARY_INGESTOR_INBOX = ingestInbox(environment);
+  // its real path: the CLI enqueues files by their real path, which must be the container's too
+  variables.HAILMARY_INGESTOR_INBOX = realFolderSync(ingestInbox(environment));
   return variables;
 }
 

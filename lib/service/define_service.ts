@@ -17,6 +17,8 @@ export interface ServiceContext<S> {
   secrets: Record<string, string | undefined>;
   /** This service's own state folder (data, config, logs, pid file). */
   stateDir: string;
+  /** The environment's folders no app may read from: all state, the secrets, the backups. */
+  environmentFolders: { stateDir: string; secretsDir: string; backupDir: string };
   /** The folder holding `service.ts` and its config files. */
   serviceDir: string;
   /** The project root. */

@@ -30,6 +30,11 @@ export function serviceContext(
     settings: service.settings,
     secrets: service.secrets,
     stateDir: service.stateDir,
+    environmentFolders: {
+      stateDir: environment.stateDir,
+      secretsDir: join(environment.stateDir, "secrets"),
+      backupDir: environment.backupDir,
+    },
     serviceDir: join(servicesDir, service.definition.name),
     projectRoot,
     host: serviceHost(service),

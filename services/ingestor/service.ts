@@ -1,8 +1,16 @@
-import { join } from "../../lib/path.ts";
+import { join, normalize } from "../../lib/path.ts";
 import { z } from "zod";
 import { defineService } from "../../lib/service/define_service.ts";
 import { endpointsFromPeers, endpointsToEnv } from "../../lib/ingest/pipeline_endpoints.ts";
 import { appEnvironment, denoRunCommand } from "../../lib/service/deno_app_command.ts";
+import { createInbox, inboxOf, inputBoundaryOf } from "../../lib/ingest/ingest_inbox.ts";
+import { boundaryToEnv, resolveBoundary } from "../../lib/ingest/input_roots.ts";
+
+/** An absolute folder other than `/`, which would open every file of the machine to the index. */
+const inputFolder = z.string().startsWith("/", "an absolute folder").refine(
+  (path) => normalize(path) !== "/",
+  "'/' would let the ingestor read, store and serve every file of this machine: name the folders that hold documents (the inbox <stateDir>/ingestor/inbox is always read)",
+);
 
 const settings = z.object({
   /** Port of the worker's /health endpoint. */
@@ -21,13 +29,17 @@ const settings = z.object({
   claimIdleSeconds: z.number().int().min(1).max(86_400).default(60),
   bulkMegabytes: z.number().min(0.1).max(100).default(5),
   maxFileMegabytes: z.number().min(0.001).max(2048).default(64),
-  /** Folders the worker may read files from (its --allow-read). */
-  inputRoots: z.array(z.string().startsWith("/", "an absolute folder")).min(1).default(["/"]),
   /**
-   * Compose runtime: the folder mounted read-only (same path) into the worker's
-   * container, the only one it reads (default `<stateDir>/ingestor/inbox`).
+   * Native runtime: folders the worker may read files from besides the inbox (its
+   * --allow-read). Files are checked by their real path: a link out of them is refused.
    */
-  inbox: z.string().startsWith("/", "an absolute folder").optional(),
+  inputRoots: z.array(inputFolder).default([]),
+  /**
+   * The folder files are dropped into to be ingested (default `<stateDir>/ingestor/inbox`),
+   * created at start. Compose runtime: mounted read-only (same path) into the worker's
+   * container, the only folder it reads.
+   */
+  inbox: inputFolder.optional(),
 }).strict();
 
 /** Ingestor settings in an environment file. */
@@ -44,17 +56,21 @@ export default defineService({
   native: (ctx) => {
     const s = ctx.settings;
     const endpoints = endpointsFromPeers(ctx.peers, { queuePrefix: s.queuePrefix, index: s.index });
+    const inbox = inboxOf(s, ctx.environmentFolders.stateDir);
+    // real paths: jobs name real paths, and the worker compares them with these
+    const boundary = resolveBoundary(inputBoundaryOf(s, ctx.environmentFolders, "native"));
     return {
       command: denoRunCommand({
         projectRoot: ctx.projectRoot,
         entry: join(ctx.serviceDir, "app", "main.ts"),
         endpoints,
         listenPort: s.port,
-        readPaths: s.inputRoots,
+        readPaths: boundary.roots,
       }),
       env: {
         ...appEnvironment(ctx.stateDir),
         ...endpointsToEnv(endpoints),
+        ...boundaryToEnv(boundary),
         HAILMARY_INGESTOR_PORT: String(s.port),
         HAILMARY_INGESTOR_CONSUMER: s.consumer,
         HAILMARY_INGESTOR_READ_BATCH: String(s.readBatch),
@@ -72,6 +88,7 @@ export default defineService({
       readyTimeoutMs: 60_000,
       // the schema and the index must exist before the first file is read
       prepare: async () => {
+        await createInbox(inbox); // where a new user drops files: it exists from the first start
         const { prepareIngestStores } = await import("../../lib/ingest/prepare_stores.ts");
         await prepareIngestStores(endpoints);
       },

@@ -16,6 +16,8 @@ import { type Corpus, writeCorpus } from "../helpers/ingest_corpus.ts";
 import { createTestEnvironment, ops, opsOk, type TestEnvironment } from "../helpers/test_stack.ts";
 
 let env: TestEnvironment;
+/** The ingestor's inbox, its one input root here: every corpus is written into it. */
+let inbox: string;
 let corpus: Corpus;
 let sql: ReturnType<typeof postgres>;
 let web: string;
@@ -131,7 +133,8 @@ beforeAll(async () => {
     max: 2,
     onnotice: () => {},
   });
-  corpus = await writeCorpus(join(env.dir, "corpus"));
+  inbox = join(env.stateDir, "ingestor", "inbox");
+  corpus = await writeCorpus(join(inbox, "corpus"));
 });
 
 afterAll(async () => {
@@ -276,7 +279,7 @@ describe("faults", () => {
   it(
     "loses nothing and duplicates nothing when the worker is killed with SIGKILL mid-job",
     async () => {
-      const dir = join(env.dir, "kill");
+      const dir = join(inbox, "kill");
       const big = await writeCorpus(dir, {
         perKind: 60,
         recordFiles: 12,
@@ -319,7 +322,7 @@ describe("faults", () => {
     async () => {
       // the state a worker leaves when it dies right after its commit: messages pending for its
       // consumer, rows and receipts committed (rows marked indexed), nothing in the index yet
-      const dir = join(env.dir, "committed");
+      const dir = join(inbox, "committed");
       const small = await writeCorpus(dir, {
         perKind: 3,
         recordFiles: 1,
@@ -392,7 +395,7 @@ describe("faults", () => {
   it(
     "keeps documents in PostgreSQL while OpenSearch is down, says so, and indexes them when it returns",
     async () => {
-      const dir = join(env.dir, "os-down");
+      const dir = join(inbox, "os-down");
       const small = await writeCorpus(dir, {
         perKind: 20,
         recordFiles: 2,
@@ -434,7 +437,7 @@ describe("faults", () => {
   it(
     "retries with backoff while PostgreSQL is away and stores the files when it is back",
     async () => {
-      const dir = join(env.dir, "pg-down");
+      const dir = join(inbox, "pg-down");
       const small = await writeCorpus(dir, {
         perKind: 10,
         recordFiles: 1,

@@ -1,7 +1,7 @@
 /**
  * The ingestor tasks' input handling, without servers: validate parses and
- * reports, ingest refuses bad paths and a stopped worker before touching
- * any store.
+ * reports, ingest refuses bad paths, paths outside the input roots, a `/`
+ * root and a stopped worker before touching any store.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
@@ -9,6 +9,7 @@ import { createTestEnvironment, ops, type TestEnvironment } from "../helpers/tes
 
 let env: TestEnvironment;
 let dir: string;
+let inbox: string;
 
 beforeAll(async () => {
   env = await createTestEnvironment({
@@ -16,7 +17,9 @@ beforeAll(async () => {
     services: ["postgres", "redis", "opensearch", "ingestor"],
     settings: { ingestor: { inputRoots: ["/srv/allowed"] } },
   });
-  dir = join(env.dir, "docs");
+  // the inbox is an input root of every environment (the worker creates it when it starts)
+  inbox = join(env.stateDir, "ingestor", "inbox");
+  dir = join(inbox, "docs");
   await Deno.mkdir(join(dir, "sub"), { recursive: true });
   await Deno.writeTextFile(join(dir, "good.md"), "# Good\n\nfine\n");
   await Deno.writeTextFile(join(dir, "sub", "rows.csv"), 'id,title\n1,one\n2,"two\n');
@@ -56,10 +59,37 @@ describe("ingestor:validate", () => {
 });
 
 describe("ingestor:ingest", () => {
-  it("refuses files outside the ingestor's inputRoots with exit 2", async () => {
-    const run = await ops(env.file, ["ingestor:ingest", dir]);
+  it("refuses files outside the ingestor's input roots with exit 2, naming path and roots", async () => {
+    const outside = join(env.dir, "outside");
+    await Deno.mkdir(outside, { recursive: true });
+    await Deno.writeTextFile(join(outside, "a.md"), "# A\n");
+    const run = await ops(env.file, ["ingestor:ingest", outside]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/outside the folders the ingestor may read \(\/srv\/allowed\)/);
+    expect(run.stderr).toContain(
+      `refused 1 path(s): the ingestor reads only regular files inside its input roots (${inbox}, /srv/allowed)`,
+    );
+    expect(run.stderr).toContain(`${outside}: a folder outside the input roots`);
+    expect(run.stderr).toContain(`copy the files into the inbox ${inbox}`);
+    const validate = await ops(env.file, ["ingestor:validate", join(outside, "a.md")]);
+    expect(validate.code).toBe(2);
+    expect(validate.stderr).toContain(`${join(outside, "a.md")}: outside the input roots`);
+  });
+
+  it("refuses '/' as an input root in the environment file, naming the field and the fix", async () => {
+    const open = await createTestEnvironment({
+      name: "ingestslash",
+      services: ["postgres", "redis", "opensearch", "ingestor"],
+      settings: { ingestor: { inputRoots: ["/srv/docs", "/"] } },
+    });
+    try {
+      const run = await ops(open.file, ["ingestor:validate", dir]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(
+        /services\.ingestor\.inputRoots\.1: '\/' would let the ingestor read, store and serve every file of this machine: name the folders that hold documents/,
+      );
+    } finally {
+      await open.remove();
+    }
   });
 
   it("refuses to wait for a job no worker would process", async () => {
@@ -68,7 +98,10 @@ describe("ingestor:ingest", () => {
       services: ["postgres", "redis", "opensearch", "ingestor"],
     });
     try {
-      const run = await ops(open.file, ["ingestor:ingest-single", join(dir, "good.md")]);
+      const file = join(open.stateDir, "ingestor", "inbox", "good.md");
+      await Deno.mkdir(join(file, ".."), { recursive: true });
+      await Deno.writeTextFile(file, "# Good\n");
+      const run = await ops(open.file, ["ingestor:ingest-single", file]);
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(/the ingestor is stopped: nothing would process the job/);
       expect(run.stderr).toMatch(/--no-wait/);

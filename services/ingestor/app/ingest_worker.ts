@@ -27,6 +27,7 @@ import {
   scheduleRetry,
 } from "../../../lib/ingest/job_queue.ts";
 import { parseDocumentFile } from "../../../lib/ingest/parse_document_file.ts";
+import { resolveBoundary } from "../../../lib/ingest/input_roots.ts";
 import type { RedisCommands } from "../../../lib/ingest/pipeline_clients.ts";
 import { catchUpIndex, indexStoredRows } from "../../../lib/ingest/reconcile.ts";
 import { log } from "./log.ts";
@@ -298,10 +299,18 @@ export class IngestWorker {
     }
   }
 
-  /** Parses one file; a file that cannot be read as a whole is dead-lettered at once (it would fail again). */
+  /**
+   * Parses one file; a file that cannot be read as a whole, or that its
+   * boundary refuses (a job names any path: it is checked again here), is
+   * dead-lettered at once (it would fail again).
+   */
   async #parse(message: JobMessage): Promise<ParsedMessage | undefined> {
     try {
-      const parsed = await parseDocumentFile(message.path, { maxBytes: this.#config.maxFileBytes });
+      const parsed = await parseDocumentFile(message.path, {
+        maxBytes: this.#config.maxFileBytes,
+        // resolved at each file: a root created or re-linked after the start counts as it is now
+        boundary: resolveBoundary(this.#config.boundary),
+      });
       return {
         message,
         file: {

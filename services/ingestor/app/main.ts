@@ -69,7 +69,9 @@ ready.sources = {
 };
 log(
   "info",
-  `ingestor started: consumer ${config.consumer}, stream ${worker.keys.stream}, health on 127.0.0.1:${config.port}`,
+  `ingestor started: consumer ${config.consumer}, stream ${worker.keys.stream}, health on 127.0.0.1:${config.port}, input roots ${
+    config.boundary.roots.join(", ")
+  }`,
 );
 await worker.run(controller.signal);
 await server.finished;

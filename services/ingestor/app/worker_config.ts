@@ -2,6 +2,7 @@ import {
   endpointsFromEnv,
   type PipelineEndpoints,
 } from "../../../lib/ingest/pipeline_endpoints.ts";
+import { boundaryFromEnv, type InputBoundary } from "../../../lib/ingest/input_roots.ts";
 
 /** How the worker runs, from the environment its service.ts sets. */
 export interface WorkerConfig {
@@ -26,6 +27,8 @@ export interface WorkerConfig {
   bulkBytes: number;
   /** Largest file read. */
   maxFileBytes: number;
+  /** Where the files of a job may be: checked again on every open (a job is not trusted). */
+  boundary: InputBoundary;
 }
 
 /**
@@ -54,5 +57,6 @@ export function workerConfig(get: (name: string) => string | undefined): WorkerC
     claimIdleMs: Math.max(1000, int("HAILMARY_INGESTOR_CLAIM_IDLE_MS", 60_000)),
     bulkBytes: Math.max(64 * 1024, int("HAILMARY_INGESTOR_BULK_BYTES", 5 * 1024 * 1024)),
     maxFileBytes: Math.max(1, int("HAILMARY_INGESTOR_MAX_FILE_BYTES", 64 * 1024 * 1024)),
+    boundary: boundaryFromEnv(get),
   };
 }
