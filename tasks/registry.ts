@@ -12,6 +12,7 @@ import { ingestorTasks } from "./ingestor.ts";
 import { webTasks } from "./web.ts";
 import { configTasks } from "./config.ts";
 import { scaleTasks } from "./scale.ts";
+import { scheduleTasks } from "./schedule.ts";
 
 /** Names of the service folders (`services/<name>/service.ts`), without importing them. */
 export function serviceNames(dir: string = servicesDir): string[] {
@@ -45,6 +46,7 @@ export function taskRegistry(): AnyTask[] {
   tasks.push(...webTasks());
   tasks.push(...configTasks());
   tasks.push(...scaleTasks(serviceNames()));
+  tasks.push(...scheduleTasks());
   // keep last: adds <svc>:backups/verify/prune where a module above did not define its own
   tasks.push(...backupCatalogTasks(serviceNames(), tasks));
   const ids = new Set<string>();

@@ -31,11 +31,27 @@ export const denoBinaries: readonly string[] = [
   ".ops/tools/node_modules/@deno/linux-arm64-glibc/deno",
 ];
 
+/**
+ * The project's `./ops`: `schedule:run` starts a scheduled task through it, so
+ * the task runs under its own permission set, as an operator's run does.
+ */
+export const opsEntry = "./ops";
+
 /** PostgreSQL major versions whose Debian folders (`/usr/lib/postgresql/N/bin`) are allowed. */
 export const postgresVersions: readonly number[] = [13, 14, 15, 16, 17];
 
 /** The PostgreSQL programs tasks run (the server runs under setsid, not from Deno). */
-export const postgresPrograms: readonly string[] = ["initdb", "psql", "pg_dump", "pg_restore"];
+export const postgresPrograms: readonly string[] = [
+  "initdb",
+  "psql",
+  "pg_dump",
+  "pg_restore",
+  // point-in-time recovery: base backups, their check, the WAL receiver
+  "pg_basebackup",
+  "pg_verifybackup",
+  "pg_waldump",
+  "pg_receivewal",
+];
 
 /** Programs that only read the process table and sockets. */
 const inspectors = ["ps", "ss"];
@@ -51,7 +67,17 @@ function opsPrograms(): string[] {
   const postgres = postgresVersions.flatMap((v) =>
     postgresPrograms.map((p) => `/usr/lib/postgresql/${v}/bin/${p}`)
   );
-  return [...inspectors, "setsid", "setpriv", "kill", ...postgres, ...denoBinaries];
+  // tar unpacks base backups (decompressing through gzip, lz4 or zstd)
+  return [
+    ...inspectors,
+    "setsid",
+    "setpriv",
+    "kill",
+    "tar",
+    ...postgres,
+    ...denoBinaries,
+    opsEntry,
+  ];
 }
 
 /**

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { notificationsSchema, schedulesSchema } from "../schedule/schedule_schema.ts";
 
 /** Where an environment runs its services. */
 export const runtimeKinds = ["native", "compose"] as const;
@@ -24,6 +25,10 @@ export const environmentFileSchema = z.object({
     files: z.array(z.string().min(1)).min(1).optional(),
   }).strict().optional(),
   services: z.record(z.string(), z.record(z.string(), z.unknown()).nullable()),
+  /** What cron runs unattended (`schedule:install` writes it to the system's cron). */
+  schedules: schedulesSchema.default([]),
+  /** Who hears about failed, recovered and missed scheduled runs. */
+  notifications: notificationsSchema.default({ webhooks: [] }),
 }).strict();
 
 /** The parsed top level of an environment file. */

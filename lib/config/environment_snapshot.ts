@@ -7,6 +7,7 @@ import type { ComposeSection, RuntimeKind } from "./environment_schema.ts";
 import type { ConfiguredService, Environment } from "./load_environment.ts";
 import { resolveSecret } from "./secrets.ts";
 import { secretRefPattern } from "./secret_pattern.ts";
+import type { Notifications, Schedule } from "../schedule/schedule_schema.ts";
 
 /**
  * A validated environment saved as plain JSON (secret references, never
@@ -25,6 +26,8 @@ interface Snapshot {
   backupDir: string;
   serviceUser: string;
   compose?: ComposeSection;
+  schedules?: Schedule[];
+  notifications?: Notifications;
   services: {
     name: string;
     description: string;
@@ -98,6 +101,8 @@ export async function saveSnapshot(environment: Environment, fileText: string): 
       backupDir: environment.backupDir,
       serviceUser: environment.serviceUser,
       ...(environment.compose ? { compose: environment.compose } : {}),
+      ...(environment.schedules ? { schedules: environment.schedules } : {}),
+      ...(environment.notifications ? { notifications: environment.notifications } : {}),
       services,
     };
     await Deno.mkdir(snapshotDir, { recursive: true });
@@ -153,6 +158,8 @@ export async function loadSnapshot(
     backupDir: snapshot.backupDir,
     serviceUser: snapshot.serviceUser,
     ...(snapshot.compose ? { compose: snapshot.compose } : {}),
+    ...(snapshot.schedules ? { schedules: snapshot.schedules } : {}),
+    ...(snapshot.notifications ? { notifications: snapshot.notifications } : {}),
     services,
   };
 }

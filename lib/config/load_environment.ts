@@ -3,6 +3,7 @@ import { UsageError } from "../errors.ts";
 import { environmentsDir, projectRoot, resolveFromRoot } from "../paths.ts";
 import type { AnyServiceDefinition } from "../service/define_service.ts";
 import type { ComposeSection, RuntimeKind } from "./environment_schema.ts";
+import type { Notifications, Schedule } from "../schedule/schedule_schema.ts";
 import { type GeneratedSecretMode, resolveSecret } from "./secrets.ts";
 import { secretRefPattern } from "./secret_pattern.ts";
 import { suggest } from "../cli/suggest.ts";
@@ -48,6 +49,10 @@ export interface Environment {
   services: ConfiguredService[];
   /** The `compose:` section as written (the compose runtime fills in its defaults). */
   compose?: ComposeSection;
+  /** The `schedules:` section (absent: none). */
+  schedules?: Schedule[];
+  /** The `notifications:` section; webhook URLs stay references until a notification is sent. */
+  notifications?: Notifications;
 }
 
 /** Options of {@link loadEnvironment}. */
@@ -207,6 +212,8 @@ export async function loadEnvironment(
     serviceUser: envFile.serviceUser,
     services,
     ...(envFile.compose ? { compose: envFile.compose } : {}),
+    schedules: envFile.schedules,
+    notifications: envFile.notifications,
   };
   if (!options.services) await saveSnapshot(environment, text);
   return environment;

@@ -69,6 +69,27 @@ export function nativeRequirements(
     { name: "curl (shell health baseline)", present: () => onPath("curl"), aptPackages: ["curl"] },
     { name: "tmux (dashboard tests)", present: () => onPath("tmux"), aptPackages: ["tmux"] },
     {
+      name: "cron (runs the schedules)",
+      present: () => exists("/usr/sbin/cron") && exists("/etc/cron.d"),
+      aptPackages: ["cron"],
+    },
+    {
+      name: "cron daemon running",
+      // only the installer starts it (a task's permission set may not); a service manager starts its own
+      present: () =>
+        !exists("/usr/sbin/cron") || cronDaemonRuns() || serviceManagerRuns() ||
+        Deno.permissions.querySync({ name: "run", command: "/usr/sbin/cron" }).state !== "granted",
+      install: async () => {
+        // Debian's cron detaches itself; it reads /etc/cron.d every minute
+        await run(["/usr/sbin/cron"]);
+      },
+    },
+    {
+      name: "Prometheus and promtool (monitoring checks)",
+      present: () => onPath("prometheus") && onPath("promtool"),
+      aptPackages: ["prometheus"],
+    },
+    {
       name: "Chromium (search page browser tests)",
       present: () => exists("/usr/bin/chromium"),
       aptPackages: ["chromium"],
@@ -125,6 +146,33 @@ async function installOpenSearch(version: string, output: Output): Promise<void>
   await Deno.remove(zip).catch(() => {});
   // the service user only needs to read it
   await run(["chmod", "-R", "a+rX", home]);
+}
+
+/** Program names of the running processes, read with `ps` (Deno grants /proc only with every permission). */
+function processNames(): string[] | undefined {
+  try {
+    const { success, stdout } = new Deno.Command("ps", {
+      args: ["-e", "-o", "pid=,comm="],
+      stdout: "piped",
+      stderr: "null",
+    }).outputSync();
+    if (!success) return undefined;
+    return new TextDecoder().decode(stdout).split("\n").map((l) => l.trim()).filter((l) => l);
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when a cron daemon runs (or that cannot be told: then none is started). */
+function cronDaemonRuns(): boolean {
+  const names = processNames();
+  return names === undefined || names.some((l) => /^\d+\s+(cron|crond)$/.test(l));
+}
+
+/** True when PID 1 is a service manager that starts cron itself (systemd, sysvinit, OpenRC). */
+function serviceManagerRuns(): boolean {
+  const first = processNames()?.find((l) => /^1\s/.test(l));
+  return first !== undefined && /^1\s+(systemd|init|openrc-init)$/.test(first);
 }
 
 function isInstalled(home: string): boolean {

@@ -1,3 +1,4 @@
+import type { Environment } from "../config/mod.ts";
 import type { ExitCode } from "../errors.ts";
 import type { Output } from "../output/output.ts";
 import type { TaskContext } from "./task_context.ts";
@@ -13,10 +14,11 @@ export type OptionSpec =
     choices?: readonly string[];
     placeholder?: string;
     /**
-     * A file this run writes (`--junit FILE`): made absolute against the folder
-     * the command was typed in, and writable for exactly this run.
+     * A file this run writes (`--junit FILE`), or with "folder" a folder it
+     * writes files in (`--textfile DIR`): made absolute against the folder the
+     * command was typed in, and writable for exactly this run.
      */
-    output?: boolean;
+    output?: boolean | "folder";
   }
   | {
     type: "number";
@@ -47,6 +49,12 @@ export interface ArgSpec {
   required?: boolean;
   /** Takes every remaining argument. */
   variadic?: boolean;
+}
+
+/** Paths a run writes and hosts it reaches beyond its permission set (see `needs`). */
+export interface TaskNeeds {
+  write?: string[];
+  net?: string[];
 }
 
 /** Which named permission set of deno.json the task runs under. */
@@ -81,6 +89,14 @@ export interface TaskDefinition<T extends OptionSpecs = OptionSpecs, R = unknown
    * `docker compose config`): granted to the run alone, when installed.
    */
   programs?: (options: OptionValues<T>) => string[];
+  /**
+   * What else this run needs beyond its permission set, named exactly: files
+   * it writes outside the set's folders (`/etc/cron.d/hailmary-local`) and
+   * hosts it reaches (a webhook's). Granted to the run alone.
+   */
+  needs?: (
+    input: { options: OptionValues<T>; args: string[]; environment: Environment },
+  ) => Promise<TaskNeeds> | TaskNeeds;
   /** Positional arguments. */
   args?: ArgSpec[];
   /** Options. */

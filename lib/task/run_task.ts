@@ -77,25 +77,41 @@ export async function runTask<R = unknown>(
     (task.needsEnvironment === false && environment.runtime !== "native"
       ? undefined
       : runtimeFor(environment));
-  if (task.needsEnvironment !== false && runtime?.resolveAddresses) {
-    await runtime.resolveAddresses();
-  }
-  if (options.onDenied && task.permissions !== "setup") {
-    const grants = await import("../cli/rerun_with_grants.ts");
-    const needed: Grants = {
-      net: task.needsEnvironment !== false ? grants.deniedAddresses(environment) : [],
-      write: grants.deniedWrites([
+  const grants = options.onDenied && task.permissions !== "setup"
+    ? await import("../cli/rerun_with_grants.ts")
+    : undefined;
+  // what this run needs beyond its set, all of it each time (a run started with some
+  // grants may find it needs more, and is started again with the whole list)
+  let wanted: Grants | undefined;
+  if (grants) {
+    const own = await task.needs?.({
+      options: values as never,
+      args: options.args ?? [],
+      environment,
+    }) ?? {};
+    wanted = {
+      net: own.net ?? [],
+      write: [
         ...(task.permissions === "ops" ? [environment.stateDir, environment.backupDir] : []),
         ...outputGrants,
-      ]),
-      run: grants.deniedPrograms(grants.installed([
+        ...(own.write ?? []),
+      ],
+      run: grants.installed([
         ...(environment.runtime === "native" || task.needsEnvironment === false
           ? []
           : dockerPrograms()),
         ...(task.programs?.(values as never) ?? []),
-      ])),
+      ]),
     };
-    if (!grants.noGrants(needed)) await options.onDenied(needed, task);
+    // the runtime finds its services' addresses with its programs (docker): grant those first
+    if (!grants.allGranted(wanted)) await options.onDenied!(wanted, task);
+  }
+  if (task.needsEnvironment !== false && runtime?.resolveAddresses) {
+    await runtime.resolveAddresses();
+  }
+  if (grants && wanted && task.needsEnvironment !== false) {
+    wanted.net.push(...grants.serviceAddresses(environment));
+    if (!grants.allGranted(wanted)) await options.onDenied!(wanted, task);
   }
   const ctx = createTaskContext({
     environment,
@@ -131,9 +147,20 @@ async function resolveOutputPaths(
   values: Record<string, unknown>,
 ): Promise<string[]> {
   const needed: string[] = [];
-  for (const [name, spec] of Object.entries(task.options as Record<string, { output?: boolean }>)) {
+  for (
+    const [name, spec] of Object.entries(
+      task.options as Record<string, { output?: boolean | "folder" }>,
+    )
+  ) {
     const value = values[name];
     if (!spec.output || typeof value !== "string" || value === "") continue;
+    if (spec.output === "folder") {
+      const { resolve } = await import("../path.ts");
+      const folder = resolve(Deno.env.get("OPS_CWD") ?? Deno.cwd(), value);
+      values[name] = folder;
+      needed.push(folder);
+      continue;
+    }
     const { outputTarget } = await import("../cli/rerun_with_grants.ts");
     const target = outputTarget(value);
     values[name] = target.path;
