@@ -3,9 +3,16 @@ import { projectRoot } from "../paths.ts";
 import { UsageError } from "../errors.ts";
 import { partialPath } from "../output/output_file.ts";
 import type { Environment } from "../config/mod.ts";
+export { installed } from "../runtime/installed_programs.ts";
 
-/** Set in the environment of a run started by {@link rerunWithGrants}: it never starts another. */
-const rerunMarker = "OPS_NET_RERUN";
+/** How many times the CLI has started itself for this command (in the environment of each run). */
+const rerunMarker = "OPS_GRANT_DEPTH";
+
+/**
+ * At most twice: once for the programs the runtime needs to find its
+ * services (docker), once more for the addresses it then finds.
+ */
+const maxDepth = 2;
 
 /** What one run needs beyond its permission set: exact addresses, paths and programs. */
 export interface Grants {
@@ -17,51 +24,21 @@ export interface Grants {
   run: string[];
 }
 
-/** True when a run needs nothing beyond its set. */
-export function noGrants(grants: Grants): boolean {
-  return grants.net.length + grants.write.length + grants.run.length === 0;
+/** True when this process already has every grant of `grants`. */
+export function allGranted(grants: Grants): boolean {
+  return grants.net.every((host) => granted({ name: "net", host })) &&
+    grants.write.every((path) => granted({ name: "write", path })) &&
+    grants.run.every((command) => granted({ name: "run", command }));
 }
 
-/** The `host:port` addresses of the environment's services that this process may not connect to. */
-export function deniedAddresses(environment: Environment): string[] {
-  const denied: string[] = [];
-  for (const service of environment.services) {
-    if (!service.host || service.port === undefined) continue;
-    const host = `${service.host}:${service.port}`;
-    if (Deno.permissions.querySync({ name: "net", host }).state !== "granted") denied.push(host);
-  }
-  return denied;
+function granted(descriptor: Deno.PermissionDescriptor): boolean {
+  return Deno.permissions.querySync(descriptor).state === "granted";
 }
 
-/** The paths among `paths` this process may not write. */
-export function deniedWrites(paths: readonly string[]): string[] {
-  return paths.filter((path) =>
-    Deno.permissions.querySync({ name: "write", path }).state !== "granted"
-  );
-}
-
-/** The programs among `programs` this process may not run. */
-export function deniedPrograms(programs: readonly string[]): string[] {
-  return programs.filter((command) =>
-    Deno.permissions.querySync({ name: "run", command }).state !== "granted"
-  );
-}
-
-/**
- * The programs among `programs` that exist (a name on PATH, or a path):
- * a missing one is not granted, and fails later with its own message.
- */
-export function installed(programs: readonly string[]): string[] {
-  const path = (Deno.env.get("PATH") ?? "").split(":").filter((d) => d !== "");
-  const isFile = (candidate: string) => {
-    try {
-      return Deno.statSync(candidate).isFile;
-    } catch {
-      return false;
-    }
-  };
-  return programs.filter((program) =>
-    program.includes("/") ? isFile(program) : path.some((dir) => isFile(join(dir, program)))
+/** The `host:port` addresses the runtime moved the environment's services to (off loopback). */
+export function serviceAddresses(environment: Environment): string[] {
+  return environment.services.flatMap((service) =>
+    service.host && service.port !== undefined ? [`${service.host}:${service.port}`] : []
   );
 }
 
@@ -106,11 +83,12 @@ function firstMissing(folder: string): string {
  * its file is read), and exits with its code. The permission sets stay
  * narrow for every other run. Signals reach the run through this process;
  * the run stops by itself when this process dies.
- * @throws {UsageError} when this already is such a run, or Deno cannot start itself.
+ * @throws {UsageError} when the runs so started still lack access, or Deno cannot start itself.
  */
 export async function rerunWithGrants(grants: Grants, permissionSet: string): Promise<void> {
+  const depth = Number(Deno.env.get(rerunMarker) ?? "0") || 0;
   const needs = [...grants.net, ...grants.write, ...grants.run].join(", ");
-  if (Deno.env.get(rerunMarker) === "1") {
+  if (depth >= maxDepth) {
     throw new UsageError(
       `this run lacks access to ${needs}`,
       `add them to the "${permissionSet}" permission set of deno.json, or run with --allow-all`,
@@ -146,7 +124,7 @@ export async function rerunWithGrants(grants: Grants, permissionSet: string): Pr
       ...Deno.args,
     ],
     cwd: projectRoot,
-    env: { [rerunMarker]: "1", OPS_PARENT_PID: String(Deno.pid) },
+    env: { [rerunMarker]: String(depth + 1), OPS_PARENT_PID: String(Deno.pid) },
     stdin: "inherit",
     stdout: "inherit",
     stderr: "inherit",

@@ -1,4 +1,5 @@
 import { FailedError, UsageError } from "../errors.ts";
+import { installed } from "./installed_programs.ts";
 
 /** What a finished `docker` command printed. */
 export interface DockerResult {
@@ -72,6 +73,10 @@ export async function runDocker(
     }
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) throw dockerMissing(cli.program);
+    // a program that is not installed is never granted to a run: say that it is missing
+    if (error instanceof Deno.errors.NotCapable && !installed([cli.program]).length) {
+      throw dockerMissing(cli.program);
+    }
     throw error;
   }
   const result = {
