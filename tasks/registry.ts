@@ -13,6 +13,7 @@ import { webTasks } from "./web.ts";
 import { configTasks } from "./config.ts";
 import { scaleTasks } from "./scale.ts";
 import { scheduleTasks } from "./schedule.ts";
+import { metricsTasks } from "./metrics.ts";
 
 /** Names of the service folders (`services/<name>/service.ts`), without importing them. */
 export function serviceNames(dir: string = servicesDir): string[] {
@@ -47,6 +48,7 @@ export function taskRegistry(): AnyTask[] {
   tasks.push(...configTasks());
   tasks.push(...scaleTasks(serviceNames()));
   tasks.push(...scheduleTasks());
+  tasks.push(...metricsTasks());
   // keep last: adds <svc>:backups/verify/prune where a module above did not define its own
   tasks.push(...backupCatalogTasks(serviceNames(), tasks));
   const ids = new Set<string>();

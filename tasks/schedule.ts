@@ -182,7 +182,7 @@ export function scheduleTasks(): AnyTask[] {
       let change: CronFileChange;
       if (enabled.length === 0) {
         change = await cron.removeCronFile(paths);
-        await history.writeInstallRecord(environment.stateDir, null);
+        await history.writeInstallRecord(environment.stateDir, environment.name, null);
       } else {
         try {
           await Deno.stat(paths.file.slice(0, paths.file.lastIndexOf("/")));
@@ -197,7 +197,7 @@ export function scheduleTasks(): AnyTask[] {
           paths,
           cron.renderCronFile(environment, { user: userName() }),
         );
-        const before = await history.readInstallRecord(environment.stateDir);
+        const before = await history.readInstallRecord(environment.stateDir, environment.name);
         const now = new Date().toISOString();
         const record = {
           file: paths.file,
@@ -210,7 +210,7 @@ export function scheduleTasks(): AnyTask[] {
           record.cron[s.name] = s.cron;
         }
         if (JSON.stringify(record) !== JSON.stringify(before)) {
-          await history.writeInstallRecord(environment.stateDir, record);
+          await history.writeInstallRecord(environment.stateDir, environment.name, record);
         }
       }
       const cronRunning = await cron.cronDaemonRunning();
@@ -245,7 +245,7 @@ export function scheduleTasks(): AnyTask[] {
       const history = await import("../lib/schedule/run_history.ts");
       const paths = await cronPaths(ctx.environment, options["cron-dir"]);
       const change = await cron.removeCronFile(paths);
-      await history.writeInstallRecord(ctx.environment.stateDir, null);
+      await history.writeInstallRecord(ctx.environment.stateDir, ctx.environment.name, null);
       return {
         environment: ctx.environment.name,
         file: paths.file,

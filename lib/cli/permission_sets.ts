@@ -102,7 +102,8 @@ export function permissionSets(): Record<"observe" | "ops" | "setup", Permission
       read: true,
       env: true,
       net: loopback,
-      sys: sysInfo,
+      // statfs: metrics reports the free space of the backup folder's file system
+      sys: [...sysInfo, "statfs"],
       run: [...inspectors, ...denoBinaries],
       write: [".ops/snapshots"],
     },

@@ -113,14 +113,20 @@ export interface InstallRecord {
   cron: Record<string, string>;
 }
 
-function installRecordPath(stateDir: string): string {
-  return join(stateDir, "schedules", "installed.json");
+/** One record per environment: two environments may share a state folder (tests, copies). */
+function installRecordPath(stateDir: string, environment: string): string {
+  return join(stateDir, "schedules", `installed-${environment}.json`);
 }
 
 /** The install record, or null when the schedules are not installed. */
-export async function readInstallRecord(stateDir: string): Promise<InstallRecord | null> {
+export async function readInstallRecord(
+  stateDir: string,
+  environment: string,
+): Promise<InstallRecord | null> {
   try {
-    return JSON.parse(await Deno.readTextFile(installRecordPath(stateDir))) as InstallRecord;
+    return JSON.parse(
+      await Deno.readTextFile(installRecordPath(stateDir, environment)),
+    ) as InstallRecord;
   } catch {
     return null;
   }
@@ -129,9 +135,10 @@ export async function readInstallRecord(stateDir: string): Promise<InstallRecord
 /** Writes (or, with null, removes) the install record. */
 export async function writeInstallRecord(
   stateDir: string,
+  environment: string,
   record: InstallRecord | null,
 ): Promise<void> {
-  const path = installRecordPath(stateDir);
+  const path = installRecordPath(stateDir, environment);
   if (record === null) {
     await Deno.remove(path).catch(() => {});
     return;

@@ -41,7 +41,7 @@ export async function scheduleStatuses(
   environment: Environment,
   now: Date = new Date(),
 ): Promise<ScheduleStatus[]> {
-  const record = await readInstallRecord(environment.stateDir);
+  const record = await readInstallRecord(environment.stateDir, environment.name);
   return await Promise.all((environment.schedules ?? []).map(async (schedule) => {
     const [last, holder] = await Promise.all([
       lastRun(environment.stateDir, schedule.name),

@@ -1,0 +1,325 @@
+import type { Environment } from "../config/mod.ts";
+import { join } from "../path.ts";
+import type { Runtime } from "../runtime/runtime.ts";
+import { serviceHost } from "../service/service_context.ts";
+import { stackStatus } from "../stack/stack_status.ts";
+import { readRuns } from "../schedule/run_history.ts";
+import { scheduleStatuses } from "../schedule/schedule_status.ts";
+import { Exposition } from "./exposition.ts";
+
+/** How long one source (a backend, a folder) may take before it is left out of a scrape. */
+const sourceTimeoutMs = 2000;
+
+const families: [string, "gauge" | "counter", string][] = [
+  ["hailmary_service_up", "gauge", "1 when the service's process runs (running or starting)"],
+  [
+    "hailmary_service_healthy",
+    "gauge",
+    "1 when the service's probe (or container health check) passes",
+  ],
+  ["hailmary_service_probe_latency_seconds", "gauge", "How long the service's probe took"],
+  ["hailmary_service_start_time_seconds", "gauge", "Unix time the service's process started"],
+  ["hailmary_service_restarts_total", "counter", "Restarts this exporter saw (a new start time)"],
+  ["hailmary_backups", "gauge", "Backups in the catalog"],
+  [
+    "hailmary_backup_last_success_timestamp_seconds",
+    "gauge",
+    "Unix time the newest complete backup finished",
+  ],
+  ["hailmary_backup_last_size_bytes", "gauge", "Size of the newest complete backup"],
+  [
+    "hailmary_backup_filesystem_avail_bytes",
+    "gauge",
+    "Bytes free for the backup folder's file system",
+  ],
+  ["hailmary_backup_filesystem_size_bytes", "gauge", "Size of the backup folder's file system"],
+  ["hailmary_schedule_installed", "gauge", "1 when the schedule's line is in the system's cron"],
+  ["hailmary_schedule_last_run_timestamp_seconds", "gauge", "Unix time the last run started"],
+  ["hailmary_schedule_last_run_success", "gauge", "1 when the last run exited 0"],
+  ["hailmary_schedule_last_run_exit_code", "gauge", "Exit code of the last run"],
+  ["hailmary_schedule_last_run_duration_seconds", "gauge", "How long the last run took"],
+  [
+    "hailmary_schedule_last_success_timestamp_seconds",
+    "gauge",
+    "Unix time the last successful run started",
+  ],
+  ["hailmary_schedule_next_run_timestamp_seconds", "gauge", "Unix time the schedule is next due"],
+  ["hailmary_schedule_missed", "gauge", "1 when a due run did not start (cron is not running it)"],
+  ["hailmary_ingest_queue_depth", "gauge", "Files enqueued and not yet delivered to a worker"],
+  ["hailmary_ingest_in_flight", "gauge", "Files delivered to a worker and not yet finished"],
+  ["hailmary_ingest_retrying", "gauge", "Files waiting for a retry"],
+  ["hailmary_ingest_dead_letters", "gauge", "Files that failed for good"],
+  ["hailmary_ingest_lag_seconds", "gauge", "Age of the oldest unfinished file"],
+  ["hailmary_documents_stored", "gauge", "Documents in PostgreSQL"],
+  ["hailmary_documents_indexed", "gauge", "Documents in the OpenSearch index"],
+  [
+    "hailmary_documents_waiting_index",
+    "gauge",
+    "Stored documents not yet (or not successfully) indexed",
+  ],
+  ["hailmary_metrics_collect_duration_seconds", "gauge", "How long collecting these metrics took"],
+];
+
+const seconds = (iso: string | null | undefined) => (iso ? Date.parse(iso) / 1000 : undefined);
+
+/** Resolves with `fallback` when `work` takes longer than the source timeout or fails. */
+async function bounded<T>(work: Promise<T>, fallback: T): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<T>((resolve) => {
+        timer = setTimeout(() => resolve(fallback), sourceTimeoutMs);
+      }),
+    ]);
+  } catch {
+    return fallback;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Collects the stack's metrics: services (up, healthy, probe latency, start
+ * time, restarts seen), the backup catalog (newest backup's time and size,
+ * free space), schedules (last run, result, next run, missed), the ingest
+ * queue (from the ingestor's /health) and documents stored and indexed.
+ * Every source is read at once and bounded: one that does not answer leaves
+ * its series out of this scrape instead of failing it. Keep one collector
+ * per exporter: it counts restarts between scrapes.
+ */
+export class MetricsCollector {
+  readonly #environment: Environment;
+  readonly #runtime: Runtime;
+  readonly #starts = new Map<string, string>();
+  readonly #restarts = new Map<string, number>();
+
+  constructor(environment: Environment, runtime: Runtime) {
+    this.#environment = environment;
+    this.#runtime = runtime;
+  }
+
+  /** One scrape: the exposition text. */
+  async collect(signal?: AbortSignal): Promise<string> {
+    const began = performance.now();
+    const environment = this.#environment;
+    const env = { environment: environment.name };
+    const out = new Exposition();
+    for (const [name, type, help] of families) out.family(name, type, help);
+    const names = environment.services.map((s) => s.definition.name);
+    const [status, backups, disk, schedules, ingest, stored, indexed] = await Promise.all([
+      stackStatus(environment, this.#runtime, signal),
+      bounded(Promise.all(names.map((n) => newestBackup(environment.backupDir, n))), []),
+      bounded(filesystem(environment.backupDir), undefined),
+      bounded(scheduleFigures(environment), []),
+      bounded(ingestFigures(environment), undefined),
+      bounded(documentsStored(environment), undefined),
+      bounded(documentsIndexed(environment), undefined),
+    ]);
+
+    for (const s of status.services) {
+      const labels = { ...env, service: s.name };
+      const up = s.state === "running" || s.state === "starting";
+      out.add("hailmary_service_up", labels, up ? 1 : 0);
+      out.add("hailmary_service_healthy", labels, s.healthy ? 1 : 0);
+      if (s.latencyMs !== null) {
+        out.add("hailmary_service_probe_latency_seconds", labels, s.latencyMs / 1000);
+      }
+      if (s.startedAt) {
+        out.add("hailmary_service_start_time_seconds", labels, seconds(s.startedAt)!);
+        const before = this.#starts.get(s.name);
+        if (before !== undefined && before !== s.startedAt) {
+          this.#restarts.set(s.name, (this.#restarts.get(s.name) ?? 0) + 1);
+        }
+        this.#starts.set(s.name, s.startedAt);
+      }
+      out.add("hailmary_service_restarts_total", labels, this.#restarts.get(s.name) ?? 0);
+    }
+    for (const b of backups) {
+      if (!b) continue;
+      const labels = { ...env, service: b.service };
+      out.add("hailmary_backups", labels, b.count);
+      if (b.finishedAt) {
+        out.add("hailmary_backup_last_success_timestamp_seconds", labels, seconds(b.finishedAt)!);
+        out.add("hailmary_backup_last_size_bytes", labels, b.totalBytes);
+      }
+    }
+    if (disk) {
+      out.add("hailmary_backup_filesystem_avail_bytes", env, disk.avail);
+      out.add("hailmary_backup_filesystem_size_bytes", env, disk.size);
+    }
+    for (const s of schedules) {
+      const labels = { ...env, schedule: s.name, task: s.task };
+      out.add("hailmary_schedule_installed", labels, s.installed ? 1 : 0);
+      out.add("hailmary_schedule_missed", labels, s.missed ? 1 : 0);
+      if (s.nextRun) {
+        out.add("hailmary_schedule_next_run_timestamp_seconds", labels, seconds(s.nextRun)!);
+      }
+      if (s.lastRun) {
+        out.add(
+          "hailmary_schedule_last_run_timestamp_seconds",
+          labels,
+          seconds(s.lastRun.startedAt)!,
+        );
+        out.add("hailmary_schedule_last_run_success", labels, s.lastRun.exitCode === 0 ? 1 : 0);
+        out.add("hailmary_schedule_last_run_exit_code", labels, s.lastRun.exitCode);
+        out.add("hailmary_schedule_last_run_duration_seconds", labels, s.lastRun.durationMs / 1000);
+      }
+      if (s.lastSuccess) {
+        out.add(
+          "hailmary_schedule_last_success_timestamp_seconds",
+          labels,
+          seconds(s.lastSuccess)!,
+        );
+      }
+    }
+    if (ingest?.queue) {
+      out.add("hailmary_ingest_queue_depth", env, ingest.queue.depth);
+      out.add("hailmary_ingest_in_flight", env, ingest.queue.inFlight);
+      out.add("hailmary_ingest_retrying", env, ingest.queue.retrying);
+      out.add("hailmary_ingest_dead_letters", env, ingest.queue.dead);
+      out.add("hailmary_ingest_lag_seconds", env, ingest.queue.lagSeconds);
+    }
+    if (ingest?.index) out.add("hailmary_documents_waiting_index", env, ingest.index.waiting);
+    if (stored !== undefined) out.add("hailmary_documents_stored", env, stored);
+    if (indexed !== undefined) out.add("hailmary_documents_indexed", env, indexed);
+    out.add("hailmary_metrics_collect_duration_seconds", env, (performance.now() - began) / 1000);
+    return out.text();
+  }
+}
+
+interface BackupFigures {
+  service: string;
+  count: number;
+  finishedAt: string | null;
+  totalBytes: number;
+}
+
+/** The newest complete backup of a service: the newest few ids are read, their manifests decide. */
+async function newestBackup(backupDir: string, service: string): Promise<BackupFigures | null> {
+  const dir = join(backupDir, service);
+  const ids: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isDirectory && !entry.name.startsWith(".")) ids.push(entry.name);
+    }
+  } catch {
+    return null;
+  }
+  ids.sort().reverse();
+  let newest: { finishedAt: string; totalBytes: number } | null = null;
+  for (const id of ids.slice(0, 5)) {
+    try {
+      const manifest = JSON.parse(await Deno.readTextFile(join(dir, id, "manifest.json"))) as {
+        finishedAt?: string;
+        totalBytes?: number;
+      };
+      if (typeof manifest.finishedAt !== "string") continue;
+      if (!newest || Date.parse(manifest.finishedAt) > Date.parse(newest.finishedAt)) {
+        newest = { finishedAt: manifest.finishedAt, totalBytes: manifest.totalBytes ?? 0 };
+      }
+    } catch {
+      // no manifest, no backup
+    }
+  }
+  return {
+    service,
+    count: ids.length,
+    finishedAt: newest?.finishedAt ?? null,
+    totalBytes: newest?.totalBytes ?? 0,
+  };
+}
+
+/** Free and total bytes of the file system holding the backup folder (its nearest existing parent). */
+async function filesystem(path: string): Promise<{ avail: number; size: number } | undefined> {
+  const { statfs } = await import("node:fs/promises");
+  let target = path;
+  for (;;) {
+    try {
+      const s = await statfs(target);
+      return { avail: s.bavail * s.bsize, size: s.blocks * s.bsize };
+    } catch (error) {
+      const parent = target.replace(/\/[^/]+\/?$/, "") || "/";
+      if (
+        parent === target || !(error instanceof Error) ||
+        !/ENOENT|NotFound/.test(`${error.name} ${error.message}`)
+      ) {
+        return undefined;
+      }
+      target = parent;
+    }
+  }
+}
+
+async function scheduleFigures(environment: Environment) {
+  const statuses = await scheduleStatuses(environment);
+  return await Promise.all(statuses.map(async (s) => {
+    const runs = s.lastRun && s.lastRun.exitCode !== 0
+      ? await readRuns(environment.stateDir, s.name)
+      : [];
+    const lastSuccess = s.lastRun?.exitCode === 0
+      ? s.lastRun.startedAt
+      : runs.findLast((r) => r.exitCode === 0)?.startedAt ?? null;
+    return { ...s, lastSuccess };
+  }));
+}
+
+interface IngestHealth {
+  queue?:
+    | { depth: number; inFlight: number; retrying: number; dead: number; lagSeconds: number }
+    | null;
+  index?: { waiting: number; refused: number } | null;
+}
+
+/** Queue and index figures from the ingestor's own /health (it holds the connections). */
+async function ingestFigures(environment: Environment): Promise<IngestHealth | undefined> {
+  const ingestor = environment.services.find((s) => s.definition.name === "ingestor");
+  if (!ingestor?.port) return undefined;
+  const response = await fetch(`http://${serviceHost(ingestor)}:${ingestor.port}/health`, {
+    signal: AbortSignal.timeout(sourceTimeoutMs),
+  });
+  return await response.json() as IngestHealth;
+}
+
+/** Documents in the OpenSearch index (its alias), by `_count`. */
+async function documentsIndexed(environment: Environment): Promise<number | undefined> {
+  const opensearch = environment.services.find((s) => s.definition.name === "opensearch");
+  if (!opensearch?.port || !environment.services.some((s) => s.definition.name === "ingestor")) {
+    return undefined;
+  }
+  const { endpointsFromEnvironment } = await import("../ingest/pipeline_endpoints.ts");
+  const endpoints = endpointsFromEnvironment(environment);
+  const response = await fetch(
+    `${endpoints.opensearchUrl}/${encodeURIComponent(endpoints.index)}/_count`,
+    {
+      signal: AbortSignal.timeout(sourceTimeoutMs),
+    },
+  );
+  if (!response.ok) {
+    await response.body?.cancel();
+    return undefined;
+  }
+  return ((await response.json()) as { count?: number }).count;
+}
+
+/** Documents in PostgreSQL (the ingestor's table), when the pipeline is configured. */
+async function documentsStored(environment: Environment): Promise<number | undefined> {
+  const postgres = environment.services.find((s) => s.definition.name === "postgres");
+  if (!postgres || !environment.services.some((s) => s.definition.name === "ingestor")) {
+    return undefined;
+  }
+  const [{ endpointsFromEnvironment }, { openPostgres }] = await Promise.all([
+    import("../ingest/pipeline_endpoints.ts"),
+    import("../ingest/pipeline_clients.ts"),
+  ]);
+  const sql = await openPostgres(endpointsFromEnvironment(environment), {
+    max: 1,
+    connectTimeoutSeconds: 2,
+  });
+  try {
+    const [row] = await sql<{ count: string }[]>`select count(*) as count from documents`;
+    return Number(row?.count ?? 0);
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
