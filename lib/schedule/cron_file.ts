@@ -1,6 +1,6 @@
 import type { Environment } from "../config/mod.ts";
 import { join, resolve } from "../path.ts";
-import { projectRoot } from "../paths.ts";
+import { environmentsDir, projectRoot } from "../paths.ts";
 import { sameAsHostTime } from "./cron_expression.ts";
 import type { Schedule } from "./schedule_schema.ts";
 
@@ -49,7 +49,7 @@ export function renderCronFile(
   options: { user: string; ops?: string } = { user: "root" },
 ): string {
   const ops = shellWord(options.ops ?? join(projectRoot, "ops"));
-  const env = shellWord(environment.file);
+  const env = shellWord(environmentArgument(environment));
   const log = shellWord(join(environment.stateDir, "schedules", "cron.log"));
   const redirect = `>>${log} 2>&1`;
   const lines = [
@@ -120,4 +120,14 @@ export async function removeCronFile(paths: { file: string }): Promise<CronFileC
 export async function cronDaemonRunning(): Promise<boolean> {
   const { listProcesses } = await import("../runtime/proc.ts");
   return (await listProcesses()).some((p) => p.comm === "cron" || p.comm === "crond");
+}
+
+/**
+ * How a scheduled command names its environment: by name when it is a
+ * shipped file (`environments/<name>.yaml`), else by the file's path.
+ */
+export function environmentArgument(environment: Pick<Environment, "name" | "file">): string {
+  return environment.file === join(environmentsDir, `${environment.name}.yaml`)
+    ? environment.name
+    : environment.file;
 }

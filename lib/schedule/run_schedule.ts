@@ -14,6 +14,7 @@ import {
   writeNotifyState,
 } from "./run_history.ts";
 import { withScheduleLock } from "./schedule_lock.ts";
+import { environmentArgument } from "./cron_file.ts";
 import { notifyMode, type Schedule } from "./schedule_schema.ts";
 
 /** Seconds between SIGTERM and SIGKILL when a run outlives its timeout. */
@@ -70,7 +71,13 @@ async function execute(
   using file = await Deno.open(log, { write: true, create: true, append: true, mode: 0o640 });
   const encoder = new TextEncoder();
   const write = (text: string) => file.writeSync(encoder.encode(redactor.redact(text)));
-  const args = [schedule.task, ...schedule.args, "--env", environment.file, "--json"];
+  const args = [
+    schedule.task,
+    ...schedule.args,
+    "--env",
+    environmentArgument(environment),
+    "--json",
+  ];
   write(`# ${started.toISOString()} schedule ${schedule.name}: ./ops ${args.join(" ")}\n`);
 
   // setsid: the task and everything it starts form one process group the timeout can stop
