@@ -10,9 +10,21 @@ import {
   type PostgresBackupResult,
   postgresCompressions,
 } from "./postgres_backup.ts";
+import {
+  backupPostgresPhysical,
+  type PhysicalBackupResult,
+  physicalCompressions,
+} from "./postgres_physical_backup.ts";
 import { type DbResetResult, resetPostgresDatabase } from "./postgres_db_reset.ts";
 import { migratePostgres, renderMigrations } from "./postgres_migrate.ts";
 import { type PostgresRestoreResult, restorePostgres } from "./postgres_restore.ts";
+import {
+  describeTarget,
+  parseRecoveryTarget,
+  type PitrRestoreResult,
+  restorePostgresToPoint,
+} from "./postgres_pitr_restore.ts";
+import { UsageError } from "../lib/errors.ts";
 import { type PostgresVerifyResult, verifyPostgres } from "./postgres_verify.ts";
 
 export { backupPostgres, type PostgresBackupOptions } from "./postgres_backup.ts";
@@ -55,6 +67,17 @@ function renderBackup(result: PostgresBackupResult, output: Output): void {
   output.line(`  ${result.path}`);
 }
 
+function renderPhysicalBackup(result: PhysicalBackupResult, output: Output): void {
+  output.line(
+    `postgres base backup ${result.id}: ${formatBytes(result.dataBytes)} of data in ${
+      formatBytes(result.totalBytes)
+    } (${result.compression}), WAL ${result.startLsn} to ${result.stopLsn} on timeline ${result.timeline}${
+      result.verified ? ", checked with pg_verifybackup" : ""
+    }, in ${(result.durationMs / 1000).toFixed(1)} s`,
+  );
+  output.line(`  ${result.path}`);
+}
+
 function renderRestore(result: PostgresRestoreResult, output: Output): void {
   output.line(
     `restored postgres backup ${result.id} ${
@@ -65,6 +88,26 @@ function renderRestore(result: PostgresRestoreResult, output: Output): void {
   );
   if (result.safetyBackupId) {
     output.line(`  safety backup of the previous data: ${result.safetyBackupId}`);
+  }
+}
+
+function renderPitrRestore(result: PitrRestoreResult, output: Output): void {
+  const rows = Object.values(result.tables).reduce((a, b) => a + b, 0);
+  output.line(
+    `restored base backup ${result.baseBackupId} replayed to ${
+      describeTarget(result.target)
+    }: stopped at ${result.replayedToLsn}${
+      result.lastTransactionAt ? `, last transaction ${result.lastTransactionAt}` : ""
+    }, now on timeline ${result.timeline}; ${
+      Object.keys(result.tables).length
+    } table(s), ${rows} row(s) in ${(result.durationMs / 1000).toFixed(1)} s`,
+  );
+  if (result.mode === "beside") {
+    output.line(
+      `  a separate server runs on port ${result.port} with its data in ${result.dataDir} (pid ${result.pid}); the live server was not touched`,
+    );
+  } else if (result.safetyCopy) {
+    output.line(`  the previous data folder is kept as ${result.safetyCopy}`);
   }
 }
 
@@ -117,9 +160,15 @@ export function postgresTasks(): AnyTask[] {
       },
       compression: {
         type: "string",
-        description: "dump compression",
-        choices: postgresCompressions,
-        default: "gzip-6",
+        description:
+          "dump compression (default gzip-6); --physical also lz4-N, zstd-N (default lz4-1)",
+        choices: [...new Set([...postgresCompressions, ...physicalCompressions])],
+      },
+      physical: {
+        type: "boolean",
+        description:
+          "a base backup of the whole server (pg_basebackup, checked with pg_verifybackup) for point-in-time restores",
+        default: false,
       },
       label: { type: "string", description: "a note kept in the manifest", placeholder: "TEXT" },
       database: {
@@ -128,25 +177,37 @@ export function postgresTasks(): AnyTask[] {
         placeholder: "DB",
       },
     },
-    run: (ctx, { options }) =>
-      backupPostgres(ctx, {
+    run: (ctx, { options }): Promise<PostgresBackupResult | PhysicalBackupResult> => {
+      if (options.physical) {
+        return backupPostgresPhysical(ctx, {
+          label: options.label,
+          ...(options.compression !== undefined ? { compression: options.compression } : {}),
+        });
+      }
+      return backupPostgres(ctx, {
         format: options.format as "custom" | "directory",
-        compression: options.compression,
+        compression: options.compression ?? "gzip-6",
         label: options.label,
         ...(options.jobs !== undefined ? { jobs: options.jobs } : {}),
         ...(options.database !== undefined ? { database: options.database } : {}),
-      }),
-    render: renderBackup,
+      });
+    },
+    render: (result, output) =>
+      "kind" in result ? renderPhysicalBackup(result, output) : renderBackup(result, output),
   });
   const restore = defineTask({
     id: "postgres:restore",
     summary:
-      "Restore a postgres backup (checksums first, safety backup, swapped in only when complete)",
+      "Restore a pg_dump backup, or the whole server to a point in time (--to-time, --to-lsn, --latest)",
     service,
     action: "restore",
     permissions: "ops",
     dangerous: true,
-    args: [{ name: "id", description: "backup id, or latest", required: true }],
+    args: [{
+      name: "id",
+      description:
+        "backup id, or latest (with a point in time: the base backup, default the newest before it)",
+    }],
     options: {
       target: {
         type: "string",
@@ -165,15 +226,71 @@ export function postgresTasks(): AnyTask[] {
         integer: true,
         placeholder: "N",
       },
+      "to-time": {
+        type: "string",
+        description: "replay the WAL archive up to this time (ISO, e.g. 2026-11-29T10:14:00Z)",
+        placeholder: "TIME",
+      },
+      "to-lsn": {
+        type: "string",
+        description: "replay the WAL archive up to this LSN (e.g. 0/3000060)",
+        placeholder: "LSN",
+      },
+      latest: {
+        type: "boolean",
+        description: "replay the whole WAL archive (the last archived commit)",
+        default: false,
+      },
+      port: {
+        type: "number",
+        description:
+          "restore into a separate server on this port (with --target-dir); the live one is untouched",
+        min: 1,
+        integer: true,
+        placeholder: "N",
+      },
+      "target-dir": {
+        type: "string",
+        description: "data folder of that separate server (new or empty)",
+        placeholder: "DIR",
+        output: true,
+      },
     },
-    run: (ctx, { options, args }) =>
-      restorePostgres(ctx, {
-        id: args[0]!,
+    run: (ctx, { options, args }): Promise<PostgresRestoreResult | PitrRestoreResult> => {
+      const target = parseRecoveryTarget({
+        toTime: options["to-time"],
+        toLsn: options["to-lsn"],
+        latest: options.latest,
+      });
+      if (target) {
+        return restorePostgresToPoint(ctx, {
+          target,
+          id: args[0],
+          port: options.port,
+          targetDir: options["target-dir"],
+        });
+      }
+      if (options.port !== undefined || options["target-dir"] !== undefined) {
+        throw new UsageError(
+          "--port and --target-dir restore a point in time",
+          "add --to-time TIME, --to-lsn LSN or --latest",
+        );
+      }
+      if (args[0] === undefined) {
+        throw new UsageError(
+          "postgres:restore needs a backup id or a point in time",
+          "give an id (./ops postgres:backups lists them), or --to-time, --to-lsn or --latest",
+        );
+      }
+      return restorePostgres(ctx, {
+        id: args[0],
         target: options.target,
         safetyBackup: !options["no-safety-backup"],
         jobs: options.jobs,
-      }),
-    render: renderRestore,
+      });
+    },
+    render: (result, output) =>
+      "baseBackupId" in result ? renderPitrRestore(result, output) : renderRestore(result, output),
   });
   const verify = defineTask({
     id: "postgres:verify",

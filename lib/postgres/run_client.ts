@@ -15,6 +15,8 @@ export interface ClientOptions {
   env?: Record<string, string>;
   /** `piped` when the caller reads stdout (pg_dump to a stream). */
   stdout?: "piped" | "null" | "inherit";
+  /** `piped` when the caller feeds the program (tar reading a base backup). */
+  stdin?: "piped" | "null";
   /** Kills the program (SIGTERM) when aborted. */
   signal?: AbortSignal;
   /** What the program does, for the message when the server goes away (`restore backup X into Y`). */
@@ -37,6 +39,7 @@ export function startClient(
     env: { LANG: "C.UTF-8", ...(options.env ?? {}) },
     stdout: options.stdout ?? "null",
     stderr: "piped",
+    ...(options.stdin ? { stdin: options.stdin } : {}),
   });
   const onAbort = () => {
     try {

@@ -5,6 +5,25 @@ import { postgresPaths } from "./paths.ts";
 import { defineService } from "../../lib/service/define_service.ts";
 import { findPostgresBinDir } from "../../lib/service/binaries.ts";
 import { renderTemplate } from "../../lib/service/render_template.ts";
+import { walArchiveDir } from "../../lib/postgres/wal_archive.ts";
+
+/**
+ * Point-in-time recovery: `archive` ships each finished WAL segment to the
+ * archive (at the latest `archiveTimeout` seconds after a write), `stream`
+ * streams it there as it is written (pg_receivewal; with `synchronous`, a
+ * commit returns only once its WAL is in the archive).
+ */
+const pitr = z.object({
+  mode: z.enum(["off", "archive", "stream"]).default("off"),
+  archiveTimeout: z.number().int().min(1).max(86_400).default(60),
+  synchronous: z.boolean().default(false),
+}).strict().refine((p) => !p.synchronous || p.mode === "stream", {
+  message: "synchronous needs mode: stream (only a streaming receiver can confirm commits)",
+  path: ["synchronous"],
+});
+
+/** The name pg_receivewal reports (application_name), which synchronous_standby_names waits for. */
+export const walReceiverName = "hailmary_wal";
 
 const settings = z.object({
   port: z.number().int().min(1).max(65535).default(5432),
@@ -14,6 +33,7 @@ const settings = z.object({
   superuser: z.string().regex(/^[a-z_][a-z0-9_]*$/).default("postgres"),
   sharedBuffers: z.string().regex(/^\d+(kB|MB|GB)$/).default("256MB"),
   maxConnections: z.number().int().min(5).max(10000).default(100),
+  pitr: pitr.prefault({}),
 }).strict();
 
 /** PostgreSQL settings in an environment file. */
@@ -47,6 +67,9 @@ export default defineService({
       pidLockFile: join(paths.data, "postmaster.pid"),
       prepare: async (tools) => {
         for (const dir of [paths.conf, paths.socket]) await tools.mkdir(dir, 0o700);
+        const pitr = ctx.settings.pitr;
+        const archiveDir = walArchiveDir(ctx.environmentFolders.backupDir);
+        if (pitr.mode !== "off") await prepareArchiveFolder(archiveDir, tools);
         let initialised = true;
         try {
           await Deno.stat(join(paths.data, "PG_VERSION"));
@@ -77,6 +100,18 @@ export default defineService({
           hbaFile: join(paths.conf, "pg_hba.conf"),
           sharedBuffers: ctx.settings.sharedBuffers,
           maxConnections: ctx.settings.maxConnections,
+          archiveMode: pitr.mode === "archive" ? "on" : "off",
+          archiveCommand: pitr.mode === "archive"
+            ? confString(
+              `${shellQuote(join(ctx.serviceDir, "archive_wal.sh"))} "%p" "%f" ${
+                shellQuote(archiveDir)
+              }`,
+            )
+            : "",
+          archiveTimeout: pitr.mode === "archive" ? pitr.archiveTimeout : 0,
+          synchronousStandbyNames: pitr.mode === "stream" && pitr.synchronous
+            ? walReceiverName
+            : "",
         };
         for (const file of ["postgresql.conf", "pg_hba.conf"]) {
           const template = await Deno.readTextFile(join(ctx.serviceDir, file));
@@ -121,3 +156,31 @@ export default defineService({
     };
   },
 });
+
+/**
+ * Creates the WAL archive folder for the service user (0700: the server's own
+ * data). Its parent, the environment's backup folder, must let the service
+ * user pass (o+x), not list: the catalog folders in it stay 0750 root.
+ */
+async function prepareArchiveFolder(
+  archiveDir: string,
+  tools: { mkdir(path: string, mode?: number): Promise<void> },
+): Promise<void> {
+  const parent = join(archiveDir, "..");
+  await Deno.mkdir(parent, { recursive: true, mode: 0o751 });
+  const info = await Deno.stat(parent);
+  if (((info.mode ?? 0) & 0o001) === 0 && Deno.uid() === 0) {
+    await Deno.chmod(parent, ((info.mode ?? 0o750) & 0o777) | 0o001);
+  }
+  await tools.mkdir(archiveDir, 0o700);
+}
+
+/** A path for `sh -c`, single-quoted. */
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A postgresql.conf string value's inside: single quotes doubled. */
+function confString(text: string): string {
+  return text.replace(/'/g, "''");
+}

@@ -1,0 +1,598 @@
+import { join } from "../lib/path.ts";
+import { type BackupEntry, readBackup, withBackupLock } from "../lib/backup/mod.ts";
+import { errorMessage, FailedError, UsageError } from "../lib/errors.ts";
+import { removeStale } from "../lib/leftovers/mod.ts";
+import { postgresAccess } from "../lib/postgres/postgres_access.ts";
+import { PostgresGoneError } from "../lib/postgres/postgres_gone.ts";
+import {
+  findRecoveryScratch,
+  queryRecoveryServer,
+  recoveryScratchName,
+  recoveryServerGone,
+  type RecoveryServerSpec,
+  startRecoveryServer,
+  stopRecoveryServer,
+  unpackBaseBackup,
+  verifyUnpacked,
+} from "../lib/postgres/recovery_server.ts";
+import { superuserQuery } from "../lib/postgres/superuser_psql.ts";
+import { parseRowCounts, tableRowCountsSql } from "../lib/postgres/table_row_counts.ts";
+import {
+  formatLsn,
+  listArchivedWal,
+  parseLsn,
+  segmentOfLsn,
+  walArchiveDir,
+  walChain,
+} from "../lib/postgres/wal_archive.ts";
+import { sleep } from "../lib/runtime/proc.ts";
+import { serviceUser } from "../lib/runtime/service_user.ts";
+import { projectRoot } from "../lib/paths.ts";
+import type { TaskContext } from "../lib/task/task_context.ts";
+import { assertBackupIntact } from "./assert_backup_intact.ts";
+import { listPhysicalBackups, type PhysicalBackupDetails } from "./postgres_physical_backup.ts";
+
+/** Where a point-in-time restore stops. */
+export type RecoveryTarget =
+  | { kind: "time"; time: string }
+  | { kind: "lsn"; lsn: string }
+  | { kind: "latest" };
+
+/** Options of {@link restorePostgresToPoint}. */
+export interface PitrRestoreOptions {
+  target: RecoveryTarget;
+  /** Base backup id (default: the newest one that ends before the target). */
+  id?: string | undefined;
+  /** Restore beside the live server: a new server on this port with its data in `targetDir`. */
+  port?: number | undefined;
+  targetDir?: string | undefined;
+}
+
+/** What a point-in-time restore returns. */
+export interface PitrRestoreResult {
+  service: "postgres";
+  /** `in-place`: the live data folder was swapped; `beside`: a separate server was left running. */
+  mode: "in-place" | "beside";
+  baseBackupId: string;
+  target: RecoveryTarget;
+  /** Where replay stopped and the last transaction it replayed. */
+  replayedToLsn: string;
+  lastTransactionAt: string | null;
+  /** The timeline the restored server continues on. */
+  timeline: number;
+  /** Rows by `schema.table` of the app database, as restored. */
+  tables: Record<string, number>;
+  dataDir: string;
+  /** The live data folder as it was before (in-place), kept until pruned. */
+  safetyCopy: string | null;
+  port: number;
+  /** The server left running (beside), else null. */
+  pid: number | null;
+  durationMs: number;
+}
+
+/**
+ * Restores the server to a point in time: a base backup (checksums first,
+ * then pg_verifybackup once unpacked) replayed with the archived WAL, whose
+ * restore command refuses a segment that does not match its sha256, up to a
+ * time, an LSN or the end of the archive. The recovery runs in a new data
+ * folder beside the live one; only when the server came up at the target is
+ * the live folder swapped (the old one kept as `data.before-restore-<time>`),
+ * or, with `port` and `targetDir`, the recovered server is left running there
+ * and the live one is not touched.
+ * @throws {UsageError} bad options, no usable base backup, a gap the target needs; {FailedError} a damaged backup or WAL (nothing live changed); {BusyError} lock held.
+ */
+export async function restorePostgresToPoint(
+  ctx: TaskContext,
+  options: PitrRestoreOptions,
+): Promise<PitrRestoreResult> {
+  const began = performance.now();
+  const service = ctx.service("postgres");
+  const settings = service.settings as {
+    pitr?: { mode: string };
+    maxConnections: number;
+    superuser: string;
+  };
+  const beside = options.port !== undefined || options.targetDir !== undefined;
+  if (beside && (options.port === undefined || options.targetDir === undefined)) {
+    throw new UsageError(
+      "--port and --target-dir go together",
+      "give both to restore beside the live server, or neither to replace its data",
+    );
+  }
+  if (beside) await assertEmptyFolder(options.targetDir!);
+  const archiveDir = walArchiveDir(ctx.environment.backupDir);
+  if (settings.pitr?.mode !== "off") {
+    await pushCurrentWal(ctx);
+  }
+  const base = await chooseBaseBackup(ctx, options);
+  const details = base.manifest.details as unknown as PhysicalBackupDetails;
+  await checkWalChain(archiveDir, base, details, options.target);
+  await assertBackupIntact(ctx, base);
+  const what = describeTarget(options.target);
+  if (!beside) {
+    await ctx.confirm(
+      `replace the data of the whole postgres server with base backup ${base.manifest.id} replayed to ${what} (the current data folder is kept beside it)`,
+    );
+  }
+  return await withBackupLock(
+    ctx.environment.backupDir,
+    "postgres",
+    "postgres:restore",
+    async () => {
+      const removed = await removeStale(await findRecoveryScratch(service.stateDir));
+      if (removed.length) {
+        ctx.output.info(`removed scratch folders of interrupted restores: ${removed.join(", ")}`);
+      }
+      const user = await serviceUser(ctx.environment.serviceUser);
+      const scratch = beside
+        ? options.targetDir!
+        : join(service.stateDir, await recoveryScratchName());
+      const dataDir = beside ? scratch : join(scratch, "data");
+      if (!beside) {
+        await Deno.mkdir(scratch, { mode: 0o700 });
+        if (user) await Deno.chown(scratch, user.uid, user.gid);
+      }
+      const tools = { runtime: ctx.runtime, service, signal: ctx.signal };
+      const spec: RecoveryServerSpec = {
+        dataDir,
+        socketDir: dataDir,
+        port: beside ? options.port! : freePort(),
+        listen: beside ? "127.0.0.1" : "",
+        logFile: beside ? join(dataDir, "recovery.log") : join(scratch, "recovery.log"),
+        superuser: settings.superuser,
+        user,
+        settings: recoverySettings(archiveDir, options.target, settings.maxConnections),
+      };
+      let pid: number | undefined;
+      try {
+        ctx.output.info(`unpacking base backup ${base.manifest.id}...`);
+        await unpackBaseBackup(
+          tools,
+          {
+            base: join(base.path, details.base),
+            wal: details.wal ? join(base.path, details.wal) : null,
+          },
+          dataDir,
+          user,
+        );
+        await verifyUnpacked(tools, dataDir, join(base.path, details.backupManifest));
+        await writeOwned(join(dataDir, "recovery.signal"), "", user);
+        if (beside) assertPortFree(spec.port);
+        ctx.output.info(`replaying archived WAL to ${what}...`);
+        pid = await startRecoveryServer(spec);
+        const reached = await waitRecovered(ctx, tools, spec, pid, options.target);
+        const tables = parseRowCounts(
+          await queryRecoveryServer(
+            tools,
+            spec,
+            tableRowCountsSql,
+            postgresAccess(service).database,
+          ) ??
+            [],
+        );
+        const common = {
+          service: "postgres" as const,
+          baseBackupId: base.manifest.id,
+          target: options.target,
+          ...reached,
+          tables,
+          port: spec.port,
+        };
+        if (beside) {
+          ctx.output.info(
+            `the restored server runs on port ${spec.port} (pid ${pid}); stop it with: kill -INT ${pid}`,
+          );
+          return {
+            ...common,
+            mode: "beside" as const,
+            dataDir,
+            safetyCopy: null,
+            pid,
+            durationMs: Math.round(performance.now() - began),
+          };
+        }
+        await stopRecoveryServer(pid);
+        pid = undefined;
+        const safetyCopy = await swapDataFolders(ctx, dataDir, user);
+        await Deno.remove(scratch, { recursive: true }).catch(() => {});
+        return {
+          ...common,
+          mode: "in-place" as const,
+          dataDir: join(service.stateDir, "data"),
+          safetyCopy,
+          pid: null,
+          durationMs: Math.round(performance.now() - began),
+        };
+      } catch (error) {
+        if (pid !== undefined) await stopRecoveryServer(pid, 10_000).catch(() => {});
+        if (!beside) await Deno.remove(scratch, { recursive: true }).catch(() => {});
+        else await emptyFolder(scratch).catch(() => {});
+        throw error;
+      }
+    },
+  );
+}
+
+/** `recovery_target_*` and the restore command of the archive. */
+function recoverySettings(
+  archiveDir: string,
+  target: RecoveryTarget,
+  maxConnections: number,
+): Record<string, string> {
+  const script = join(projectRoot, "services", "postgres", "restore_wal.sh");
+  const out: Record<string, string> = {
+    restore_command: `'${script}' "%f" "%p" '${archiveDir}'`,
+    recovery_target_timeline: "latest",
+    // hot standby needs at least the primary's values
+    max_connections: String(Math.max(100, maxConnections)),
+  };
+  if (target.kind === "time") {
+    // PostgreSQL reads `2026-11-29 10:14:00.000+00`, not the ISO `T...Z` form
+    out.recovery_target_time = target.time.replace("T", " ").replace("Z", "+00");
+    out.recovery_target_action = "pause";
+  } else if (target.kind === "lsn") {
+    out.recovery_target_lsn = target.lsn;
+    out.recovery_target_action = "pause";
+  }
+  return out;
+}
+
+/**
+ * Waits until the server reached the target (paused there), checks where it
+ * stopped, then ends recovery (a new timeline) and waits until it accepts
+ * writes. With `latest` it ends recovery itself at the end of the archive.
+ * @throws {FailedError} when the server stops: a damaged segment, a target past the archive.
+ */
+async function waitRecovered(
+  ctx: TaskContext,
+  tools: { runtime: TaskContext["runtime"]; service: ReturnType<TaskContext["service"]> },
+  spec: RecoveryServerSpec,
+  pid: number,
+  target: RecoveryTarget,
+): Promise<{ replayedToLsn: string; lastTransactionAt: string | null; timeline: number }> {
+  let replayedToLsn = "";
+  let lastTransactionAt: string | null = null;
+  let resumed = false;
+  while (true) {
+    if (ctx.signal.aborted) throw new FailedError("the restore was interrupted");
+    const gone = await recoveryServerGone(pid, spec.logFile);
+    if (gone !== undefined) throw recoveryFailure(gone, target);
+    const rows = await queryRecoveryServer(
+      tools,
+      spec,
+      `select pg_is_in_recovery(),
+        case when pg_is_in_recovery() then pg_get_wal_replay_pause_state() else '' end,
+        coalesce(pg_last_wal_replay_lsn()::text, ''),
+        coalesce(to_char(pg_last_xact_replay_timestamp() at time zone 'UTC',
+          'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), '')`,
+    ).catch(() => undefined);
+    const [inRecovery, pause, lsn, lastAt] = rows?.[0] ?? [];
+    if (rows !== undefined && inRecovery === "t") {
+      if (lsn) replayedToLsn = lsn;
+      if (lastAt) lastTransactionAt = lastAt;
+      if (pause === "paused" && !resumed) {
+        checkReached(target, replayedToLsn, lastTransactionAt);
+        await queryRecoveryServer(tools, spec, "select pg_wal_replay_resume()");
+        resumed = true;
+      }
+    } else if (rows !== undefined && inRecovery === "f") {
+      const [[timeline = "0", lsnNow = ""] = []] = await queryRecoveryServer(
+        tools,
+        spec,
+        "select timeline_id, pg_current_wal_lsn() from pg_control_checkpoint()",
+      ) ?? [];
+      return {
+        replayedToLsn: replayedToLsn || lsnNow,
+        lastTransactionAt,
+        timeline: Number(timeline),
+      };
+    }
+    await sleep(200);
+  }
+}
+
+/** A paused server is at the target when it did not replay past it. */
+function checkReached(target: RecoveryTarget, lsn: string, lastAt: string | null): void {
+  if (target.kind === "time" && lastAt && Date.parse(lastAt) > Date.parse(target.time)) {
+    throw new FailedError(
+      `recovery replayed a transaction of ${lastAt}, after the target ${target.time}; nothing live was changed`,
+    );
+  }
+  if (target.kind === "lsn") {
+    const at = parseLsn(lsn);
+    const want = parseLsn(target.lsn)!;
+    if (at === undefined || at < want) {
+      throw new FailedError(
+        `recovery paused at ${
+          lsn || "an unknown LSN"
+        }, before the target ${target.lsn}; nothing live was changed`,
+      );
+    }
+  }
+}
+
+/** The error for a recovery server that stopped, from its log. */
+function recoveryFailure(log: string, target: RecoveryTarget): FailedError {
+  const damaged = /restore_wal: (.*)/.exec(log);
+  if (damaged) {
+    return new FailedError(
+      `the WAL archive is damaged: ${
+        damaged[1]
+      }; the restore was stopped there, nothing live was changed`,
+      {
+        hint:
+          "run ./ops postgres:verify --wal to list every damaged file; restore to a point before it with --to-lsn or --to-time",
+      },
+    );
+  }
+  if (/recovery ended before configured recovery target was reached/.test(log)) {
+    return new FailedError(
+      `the WAL archive ends before ${describeTarget(target)}; nothing live was changed`,
+      {
+        hint:
+          "./ops postgres:recovery-window shows the recoverable window; use --latest for the newest point",
+      },
+    );
+  }
+  const lines = log.split("\n").filter((l) => /FATAL|PANIC|ERROR/.test(l)).slice(-3);
+  return new FailedError(
+    `the recovery server stopped; nothing live was changed:\n    ${
+      (lines.length ? lines : log.split("\n").slice(-5)).join("\n    ")
+    }`,
+  );
+}
+
+/**
+ * Stops the live server, puts the recovered data folder in its place (the
+ * old one renamed `data.before-restore-<time>`), marks the new timeline's
+ * history file for archiving and starts the server. When it does not come
+ * up, the old folder is put back and started again.
+ */
+async function swapDataFolders(
+  ctx: TaskContext,
+  recovered: string,
+  user: { uid: number; gid: number } | undefined,
+): Promise<string | null> {
+  const service = ctx.service("postgres");
+  const live = join(service.stateDir, "data");
+  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const safety = join(service.stateDir, `data.before-restore-${stamp}`);
+  ctx.output.info("stopping postgres to swap in the restored data folder...");
+  await ctx.runtime.stop(service);
+  let hadLive = true;
+  try {
+    await Deno.rename(live, safety);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    hadLive = false;
+  }
+  await Deno.rename(recovered, live);
+  await markHistoryForArchive(live, user);
+  try {
+    await ctx.runtime.start(service, { signal: ctx.signal });
+  } catch (error) {
+    await ctx.runtime.stop(service).catch(() => {});
+    if (hadLive) {
+      await Deno.rename(live, `${safety}.failed`).catch(() => {});
+      await Deno.rename(safety, live).catch(() => {});
+      await ctx.runtime.start(service).catch(() => {});
+    }
+    throw new FailedError(
+      `the restored server did not start, the previous data folder was put back: ${
+        errorMessage(error)
+      }`,
+    );
+  }
+  return hadLive ? safety : null;
+}
+
+/** History files the recovery wrote while not archiving: archive them once the server runs. */
+async function markHistoryForArchive(
+  dataDir: string,
+  user: { uid: number; gid: number } | undefined,
+): Promise<void> {
+  const wal = join(dataDir, "pg_wal");
+  for await (const entry of Deno.readDir(wal)) {
+    if (!entry.isFile || !entry.name.endsWith(".history")) continue;
+    const status = join(wal, "archive_status", entry.name);
+    const done = await Deno.stat(`${status}.done`).then(() => true, () => false);
+    if (!done) await writeOwned(`${status}.ready`, "", user);
+  }
+}
+
+/**
+ * Pushes the WAL written so far into the archive (pg_switch_wal, then waits
+ * up to 30 s for the archiver), so `--latest` means the last commit. A live
+ * server that is not there (its data folder is gone) is skipped.
+ */
+async function pushCurrentWal(ctx: TaskContext): Promise<void> {
+  const service = ctx.service("postgres");
+  const sql = (text: string) => superuserQuery(ctx.runtime, service, "postgres", text);
+  try {
+    const [[segment = ""] = []] = await sql(
+      "select pg_walfile_name(pg_switch_wal() - 1) where pg_current_wal_lsn() is not null",
+    );
+    if (!segment) return;
+    for (let i = 0; i < 150; i++) {
+      const [[last = ""] = []] = await sql(
+        "select coalesce(last_archived_wal, '') from pg_stat_archiver",
+      );
+      if (last.slice(8) >= segment.slice(8)) return;
+      await sleep(200);
+    }
+    ctx.output.warn(`the archiver has not archived ${segment} within 30 s`);
+  } catch (error) {
+    if (!(error instanceof PostgresGoneError)) throw error;
+  }
+}
+
+/**
+ * The base backup to start from: the one given, or the newest physical one
+ * that was consistent before the target.
+ * @throws {UsageError} when none fits.
+ */
+async function chooseBaseBackup(
+  ctx: TaskContext,
+  options: PitrRestoreOptions,
+): Promise<BackupEntry> {
+  const target = options.target;
+  const fits = (b: BackupEntry) => {
+    const d = b.manifest.details as unknown as PhysicalBackupDetails;
+    if (target.kind === "time") return Date.parse(d.stopTime) <= Date.parse(target.time);
+    if (target.kind === "lsn") return parseLsn(d.stopLsn)! <= parseLsn(target.lsn)!;
+    return true;
+  };
+  if (options.id !== undefined) {
+    const chosen = await readBackup(ctx.environment.backupDir, "postgres", options.id);
+    if ((chosen.manifest.details as { kind?: string }).kind !== "physical") {
+      throw new UsageError(
+        `postgres backup ${chosen.manifest.id} is a pg_dump, not a base backup`,
+        "a point-in-time restore starts from ./ops postgres:backup --physical",
+      );
+    }
+    if (!fits(chosen)) {
+      throw new UsageError(
+        `base backup ${chosen.manifest.id} ends after ${describeTarget(target)}`,
+        "pick an older base backup, or leave the id out to take the newest that fits",
+      );
+    }
+    return chosen;
+  }
+  const all = await listPhysicalBackups(ctx.environment.backupDir);
+  const chosen = all.find(fits);
+  if (!chosen) {
+    throw new UsageError(
+      all.length
+        ? `no base backup ends before ${describeTarget(target)} (the oldest ends at ${
+          (all.at(-1)!.manifest.details as unknown as PhysicalBackupDetails).stopTime
+        })`
+        : "there is no base backup yet",
+      "./ops postgres:backup --physical takes one; ./ops postgres:recovery-window shows what can be restored",
+    );
+  }
+  return chosen;
+}
+
+/**
+ * Refuses a target the archive cannot reach without a gap: recovery would
+ * stop at the gap (and with `--latest` silently call that the end).
+ */
+async function checkWalChain(
+  archiveDir: string,
+  base: BackupEntry,
+  details: PhysicalBackupDetails,
+  target: RecoveryTarget,
+): Promise<void> {
+  const files = await listArchivedWal(archiveDir);
+  const from = segmentOfLsn(parseLsn(details.stopLsn)!) + 1;
+  const until = target.kind === "lsn" ? segmentOfLsn(parseLsn(target.lsn)!) : undefined;
+  const chain = walChain(files, details.timeline, from, until);
+  if (chain.missing.length === 0 || target.kind === "time") return;
+  const first = chain.missing[0]!;
+  throw new UsageError(
+    `the WAL archive has a gap after base backup ${base.manifest.id}: ${chain.missing.length} segment(s) missing, the first ${first}${
+      target.kind === "latest" ? ", so a restore would stop there without saying so" : ""
+    }`,
+    chain.lastSegno !== undefined
+      ? `restore up to the gap with --to-lsn ${
+        formatLsn(BigInt(chain.lastSegno + 1) * 16n * 1024n * 1024n - 1n)
+      }, or take a new base backup (./ops postgres:backup --physical)`
+      : "take a new base backup: ./ops postgres:backup --physical",
+  );
+}
+
+/** The target in words, for messages. */
+export function describeTarget(target: RecoveryTarget): string {
+  if (target.kind === "time") return target.time;
+  if (target.kind === "lsn") return `LSN ${target.lsn}`;
+  return "the end of the WAL archive";
+}
+
+/**
+ * Reads the target options of `postgres:restore`.
+ * @throws {UsageError} for none or several targets, a bad time or LSN.
+ */
+export function parseRecoveryTarget(
+  options: { toTime?: string | undefined; toLsn?: string | undefined; latest?: boolean },
+): RecoveryTarget | undefined {
+  const given = [options.toTime, options.toLsn, options.latest ? "x" : undefined].filter((v) =>
+    v !== undefined
+  );
+  if (given.length === 0) return undefined;
+  if (given.length > 1) {
+    throw new UsageError(
+      "--to-time, --to-lsn and --latest exclude each other",
+      "give one point to restore to",
+    );
+  }
+  if (options.toTime !== undefined) {
+    const ms = Date.parse(options.toTime);
+    if (!Number.isFinite(ms) || !/\d{4}-\d{2}-\d{2}/.test(options.toTime)) {
+      throw new UsageError(
+        `--to-time ${JSON.stringify(options.toTime)} is not a time`,
+        "give an ISO time such as 2026-11-29T10:14:00Z (without a zone it is the machine's local time)",
+      );
+    }
+    return { kind: "time", time: new Date(ms).toISOString() };
+  }
+  if (options.toLsn !== undefined) {
+    const lsn = parseLsn(options.toLsn);
+    if (lsn === undefined) {
+      throw new UsageError(
+        `--to-lsn ${JSON.stringify(options.toLsn)} is not an LSN`,
+        "give it as PostgreSQL prints it, e.g. 0/3000060 (select pg_current_wal_lsn())",
+      );
+    }
+    return { kind: "lsn", lsn: formatLsn(lsn) };
+  }
+  return { kind: "latest" };
+}
+
+async function assertEmptyFolder(dir: string): Promise<void> {
+  try {
+    for await (const _ of Deno.readDir(dir)) {
+      throw new UsageError(
+        `--target-dir ${dir} is not empty`,
+        "give a new or empty folder for the restored server's data",
+      );
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw error;
+  }
+  await Deno.remove(dir);
+}
+
+async function emptyFolder(dir: string): Promise<void> {
+  for await (const entry of Deno.readDir(dir)) {
+    await Deno.remove(join(dir, entry.name), { recursive: true });
+  }
+}
+
+function assertPortFree(port: number): void {
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+  } catch {
+    throw new UsageError(
+      `port ${port} is taken`,
+      "give --port a free port for the restored server",
+    );
+  }
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+async function writeOwned(
+  path: string,
+  text: string,
+  user: { uid: number; gid: number } | undefined,
+): Promise<void> {
+  await Deno.writeTextFile(path, text, { mode: 0o600 });
+  if (user) await Deno.chown(path, user.uid, user.gid);
+}
