@@ -5,12 +5,8 @@ import { root } from "../../helpers/test_stack.ts";
 
 describe("status --watch", () => {
   it("prints a round of plain lines after every poll until interrupted, then exits 0", async () => {
-    const child = new Deno.Command(Deno.execPath(), {
+    const child = new Deno.Command(join(root, "ops"), {
       args: [
-        "run",
-        "-q",
-        "-P=observe",
-        join(root, "tasks/cli.ts"),
         "status",
         "--watch",
         "0.5",
@@ -53,12 +49,8 @@ describe("status --watch", () => {
   });
 
   it("refuses a watch interval below half a second", async () => {
-    const run = await new Deno.Command(Deno.execPath(), {
+    const run = await new Deno.Command(join(root, "ops"), {
       args: [
-        "run",
-        "-q",
-        "-P=observe",
-        join(root, "tasks/cli.ts"),
         "status",
         "--watch",
         "0.1",
