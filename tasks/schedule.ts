@@ -8,7 +8,7 @@ import { suggest } from "../lib/cli/suggest.ts";
 import { type AnyTask, defineTask } from "../lib/task/define_task.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
 import type { Schedule } from "../lib/schedule/schedule_schema.ts";
-import type { ScheduleStatus } from "../lib/schedule/schedule_status.ts";
+import { scheduleState, type ScheduleStatus } from "../lib/schedule/schedule_state.ts";
 import type { ScheduledRunResult } from "../lib/schedule/run_schedule.ts";
 import type { CronFileChange } from "../lib/schedule/cron_file.ts";
 import type { Delivery } from "../lib/notify/webhook.ts";
@@ -120,16 +120,6 @@ function age(iso: string | null | undefined, now = Date.now()): string {
     ? `${Math.round(abs / 3600)}h`
     : `${Math.round(abs / 86400)}d`;
   return seconds >= 0 ? `${text} ago` : `in ${text}`;
-}
-
-/** The state word of a schedule in lists: running, missed, failed, ok, never, off, not installed. */
-export function scheduleState(s: ScheduleStatus): string {
-  if (!s.enabled) return "off";
-  if (s.runningPid !== null) return "running";
-  if (s.missed) return "missed";
-  if (!s.installed) return "not installed";
-  if (!s.lastRun) return "never run";
-  return s.lastRun.exitCode === 0 ? "ok" : s.lastRun.outcome === "timeout" ? "timeout" : "failed";
 }
 
 function renderList(result: ScheduleList, output: Output): void {

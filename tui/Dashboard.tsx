@@ -16,7 +16,7 @@ import { TaskForm } from "./components/TaskForm.tsx";
 import { useConfirm } from "./hooks/use_confirm.ts";
 import { useStackSnapshot } from "./hooks/use_stack_snapshot.ts";
 import { useTicker } from "./hooks/use_ticker.ts";
-import { bindingFor, defaultKeymap, keyName, type View } from "./keymap.ts";
+import { bindingFor, type CommandName, defaultKeymap, keyName, type View } from "./keymap.ts";
 import { nextSortKey, type SortKey, sortServices } from "./sort_services.ts";
 import { useDashboardActions } from "./use_dashboard_actions.ts";
 import { useLogControls } from "./use_log_controls.ts";
@@ -24,6 +24,7 @@ import { GraphView } from "./views/GraphView.tsx";
 import { HelpView } from "./views/HelpView.tsx";
 import { LogsView } from "./views/LogsView.tsx";
 import { ServicesView } from "./views/ServicesView.tsx";
+import { SchedulesView } from "./views/SchedulesView.tsx";
 
 /** Props of {@link Dashboard}. */
 export interface DashboardProps {
@@ -45,7 +46,17 @@ type Overlay =
   | { kind: "menu"; service: string }
   | { kind: "form"; task: TaskSummary };
 
-const views: readonly View[] = ["services", "graph", "logs"];
+const views: readonly View[] = ["services", "graph", "logs", "schedules"];
+
+/** How far the movement keys move the selection in the schedules view. */
+const scheduleMoves: Partial<Record<CommandName, number>> = {
+  up: -1,
+  down: 1,
+  "page-up": -10,
+  "page-down": 10,
+  top: -1e6,
+  bottom: 1e6,
+};
 
 /**
  * The on-call dashboard: services, dependency and logs views over one stack
@@ -65,6 +76,8 @@ export function Dashboard(
   const [overlay, setOverlay] = useState<Overlay>({ kind: "none" });
   const [message, setMessage] = useState<DashboardMessage | null>(null);
   const [helpOffset, setHelpOffset] = useState(0);
+  const [scheduleName, setScheduleName] = useState<string | null>(null);
+  const schedules = snapshot.schedules;
   const allNames = useMemo(() => snapshot.services.map((s) => s.name), [snapshot.services]);
   const logs = useLogControls(model, allNames, view === "logs");
   const tick = useTicker(snapshot.running.length > 0);
@@ -126,8 +139,28 @@ export function Dashboard(
     rows - bannerRows - 1 - snapshot.running.length - messageRows - historyRows - hintRows - 1,
   );
 
+  // the schedules view moves its own selection
+  const moveSchedule = (delta: number) => {
+    const list = schedules ?? [];
+    if (list.length === 0) return;
+    const at = Math.max(0, list.findIndex((s) => s.name === scheduleName));
+    setScheduleName(list[Math.min(list.length - 1, Math.max(0, at + delta))]!.name);
+  };
+  const runSchedule = () => {
+    const list = schedules ?? [];
+    const current = list.find((s) => s.name === scheduleName) ?? list[0];
+    const task = tasks.find((t) => t.id === "schedule:run");
+    if (!current || !task) return;
+    void actions.launch(task, { args: [current.name] });
+  };
+
   const execute = (name: string) => {
     if (name === "ctrl+c") return exit();
+    if (view === "schedules") {
+      const command = bindingFor(defaultKeymap, name, view, readOnly)?.command;
+      const delta = command === undefined ? undefined : scheduleMoves[command];
+      if (delta !== undefined) return moveSchedule(delta);
+    }
     const selected = order.find((s) => s.name === selectedRef.current) ?? order[0];
     if (view === "logs" && logs.handleKey(name, mainRows)) return;
     const binding = bindingFor(defaultKeymap, name, view, readOnly);
@@ -155,6 +188,10 @@ export function Dashboard(
       case "view-logs":
         if (logs.services.length === 0) logs.open(allNames);
         return setView("logs");
+      case "view-schedules":
+        return setView("schedules");
+      case "run-schedule":
+        return runSchedule();
       case "next-view":
         return setView((v) => views[(views.indexOf(v) + 1) % views.length]!);
       case "up":
@@ -280,6 +317,16 @@ export function Dashboard(
         selected={selected}
         width={width}
         height={mainRows}
+      />
+    );
+  } else if (view === "schedules") {
+    main = (
+      <SchedulesView
+        schedules={schedules}
+        selected={scheduleName}
+        width={width}
+        height={mainRows}
+        now={clock}
       />
     );
   } else if (view === "logs") {

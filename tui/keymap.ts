@@ -1,7 +1,7 @@
 import type { Key } from "ink";
 
 /** The dashboard's main views. */
-export type View = "services" | "graph" | "logs";
+export type View = "services" | "graph" | "logs" | "schedules";
 
 /** Every command a key can trigger. */
 export type CommandName =
@@ -12,6 +12,8 @@ export type CommandName =
   | "view-services"
   | "view-graph"
   | "view-logs"
+  | "view-schedules"
+  | "run-schedule"
   | "next-view"
   | "up"
   | "down"
@@ -60,6 +62,7 @@ export const defaultKeymap: readonly KeyBinding[] = [
   { keys: ["1"], command: "view-services", description: "services view", views: "all" },
   { keys: ["2"], command: "view-graph", description: "dependency view", views: "all" },
   { keys: ["3"], command: "view-logs", description: "logs view", views: "all" },
+  { keys: ["4"], command: "view-schedules", description: "schedules view", views: "all" },
   { keys: ["tab"], command: "next-view", description: "next view", views: "all" },
   { keys: ["o"], command: "sort", description: "change the sort order", views: ["services"] },
   {
@@ -114,6 +117,13 @@ export const defaultKeymap: readonly KeyBinding[] = [
     command: "cancel",
     description: "cancel the running action",
     views: lists,
+    acts: true,
+  },
+  {
+    keys: ["enter", "n"],
+    command: "run-schedule",
+    description: "run the selected schedule now",
+    views: ["schedules"],
     acts: true,
   },
   { keys: ["l"], command: "logs", description: "logs of the selected service", views: lists },

@@ -3,32 +3,9 @@ import { CronExpression } from "./cron_expression.ts";
 import { lastRun, readInstallRecord, type RunOutcome } from "./run_history.ts";
 import type { Schedule } from "./schedule_schema.ts";
 import { scheduleHolder } from "./schedule_lock.ts";
+import type { ScheduleStatus } from "./schedule_state.ts";
 
-/** One schedule as `schedule:list --json` shows it. */
-export interface ScheduleStatus {
-  name: string;
-  cron: string;
-  timezone: string | null;
-  task: string;
-  args: string[];
-  enabled: boolean;
-  /** True when `schedule:install` put its line into the system's cron. */
-  installed: boolean;
-  lastRun: {
-    startedAt: string;
-    exitCode: number;
-    durationMs: number;
-    outcome: RunOutcome;
-  } | null;
-  /** The next due time (ISO), or null when the expression never fires again. */
-  nextRun: string | null;
-  /** A due time passed (plus the grace) without a run starting: cron is not running it. */
-  missed: boolean;
-  /** The due time that was missed. */
-  missedDue: string | null;
-  /** A run is going on now (pid). */
-  runningPid: number | null;
-}
+export type { ScheduleStatus };
 
 /**
  * The state of every schedule of an environment at `now`: last run, next due

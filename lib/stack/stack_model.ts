@@ -17,6 +17,7 @@ import {
 } from "./stack_snapshot.ts";
 import { dependencyMap, type ServiceStatus, stackStatus } from "./stack_status.ts";
 import { describeTask, type TaskSummary } from "./task_summary.ts";
+import type { ScheduleStatus } from "../schedule/schedule_state.ts";
 
 /**
  * The one interface the dashboard (and `status --watch`) depends on: a
@@ -81,6 +82,7 @@ export interface LiveStackModelOptions {
 interface SlowFigures {
   cpu: Map<string, { pid: number; cpuPercent: number | null; memoryKb: number }>;
   backups: Map<string, string | null>;
+  schedules?: ScheduleStatus[];
 }
 
 /**
@@ -281,19 +283,22 @@ export class LiveStackModel implements StackModel {
   async #sampleSlow(): Promise<void> {
     if (this.#closed) return;
     const running = (this.#statuses ?? []).filter((s) => s.pid !== null);
-    const [figures, backups] = await Promise.all([
+    const [figures, backups, schedules] = await Promise.all([
       this.#sampler.sample(running.map((s) => s.pid!)).catch(() => new Map()),
       lastBackups(
         this.#environment.backupDir,
         this.#environment.services.map((s) => s.definition.name),
       ),
+      // loaded here: croner stays off the status path
+      import("../schedule/schedule_status.ts").then((m) => m.scheduleStatuses(this.#environment))
+        .catch(() => undefined),
     ]);
     const cpu: SlowFigures["cpu"] = new Map();
     for (const s of running) {
       const f = figures.get(s.pid!);
       if (f) cpu.set(s.name, { pid: s.pid!, cpuPercent: f.cpuPercent, memoryKb: f.memoryKb });
     }
-    this.#slow = { cpu, backups };
+    this.#slow = { cpu, backups, ...(schedules ? { schedules } : {}) };
     this.#slowPolls++;
     this.#metricsAt = new Date().toISOString();
     this.#publish();
@@ -366,6 +371,7 @@ export class LiveStackModel implements StackModel {
       error: this.#error,
       running: this.#runner.running,
       history: this.#runner.history,
+      ...(this.#slow.schedules ? { schedules: this.#slow.schedules } : {}),
     };
   }
 }

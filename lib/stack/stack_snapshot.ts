@@ -1,3 +1,4 @@
+import type { ScheduleStatus } from "../schedule/schedule_state.ts";
 import type { ServiceState } from "../runtime/runtime.ts";
 import type { ServiceStatus } from "./stack_status.ts";
 
@@ -83,4 +84,6 @@ export interface StackSnapshot {
   running: RunningAction[];
   /** Finished actions, oldest first (bounded). */
   history: ActionRecord[];
+  /** The environment's schedules: last and next run, result, missed (absent: not read yet). */
+  schedules?: ScheduleStatus[];
 }

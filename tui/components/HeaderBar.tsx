@@ -16,6 +16,7 @@ const tabs: { view: View; label: string }[] = [
   { view: "services", label: "1 services" },
   { view: "graph", label: "2 dependencies" },
   { view: "logs", label: "3 logs" },
+  { view: "schedules", label: "4 schedules" },
 ];
 
 /** Environment, a health summary, the last refresh and the view tabs (one styled line). */

@@ -33,7 +33,11 @@ export function helpRows(keymap: readonly KeyBinding[], readOnly: boolean): Row[
       ),
       ...group(
         "logs view",
-        shown.filter((b) => b.views !== "all" && !b.views.includes("services")),
+        shown.filter((b) => b.views !== "all" && b.views.includes("logs")),
+      ),
+      ...group(
+        "schedules view",
+        shown.filter((b) => b.views !== "all" && b.views.includes("schedules")),
       ),
     ],
   ];
