@@ -7,10 +7,12 @@
  */
 import { main } from "../lib/cli/main.ts";
 import { stackTasks } from "./stack.ts";
+import { metricsTasks } from "./metrics.ts";
 
 Deno.exit(
   await main(Deno.args, {
-    quick: stackTasks,
+    // metrics sits beside status and health: it must start as fast as they do
+    quick: () => [...stackTasks(), ...metricsTasks()],
     all: async () => (await import("./registry.ts")).taskRegistry(),
   }),
 );

@@ -32,6 +32,14 @@ export function metricsTasks(): AnyTask[] {
         integer: true,
         placeholder: "PORT",
       },
+      interval: {
+        type: "number",
+        description:
+          "with --serve: collect every SECONDS; a scrape gets the latest collection at once",
+        default: 5,
+        min: 1,
+        placeholder: "SECONDS",
+      },
       host: {
         type: "string",
         description: "the address --serve listens on (loopback by default)",
@@ -64,6 +72,7 @@ export function metricsTasks(): AnyTask[] {
           hostname: options.host,
           port: options.serve,
           signal: ctx.signal,
+          intervalSeconds: options.interval,
           onListen: ({ hostname, port }) => {
             const host = hostname.includes(":") ? `[${hostname}]` : hostname;
             served = `http://${host}:${port}/metrics`;

@@ -102,9 +102,9 @@ export function permissionSets(): Record<"observe" | "ops" | "setup", Permission
       read: true,
       env: true,
       net: loopback,
-      // statfs: metrics reports the free space of the backup folder's file system
-      sys: [...sysInfo, "statfs"],
-      run: [...inspectors, ...denoBinaries],
+      sys: sysInfo,
+      // df: metrics reports the free space of the backup folder's file system
+      run: [...inspectors, "df", ...denoBinaries],
       write: [".ops/snapshots"],
     },
     // actions: named programs, the default state and backup folders (others are granted per run)

@@ -6,26 +6,46 @@ export interface ServeMetricsOptions {
   hostname: string;
   port: number;
   signal: AbortSignal;
+  /** Seconds between collections. */
+  intervalSeconds: number;
   /** Called once the server listens, with its address. */
   onListen?: (address: { hostname: string; port: number }) => void;
 }
 
 /**
  * Serves `GET /metrics` for a Prometheus scraper until the signal aborts.
- * Scrapes that arrive while one is being collected share its result, so a
- * burst of scrapers costs one collection.
+ * The stack is collected when the server starts and then every
+ * `intervalSeconds` (one collection at a time), and a scrape gets the latest
+ * collection at once: a slow or unreachable backend never makes a scrape
+ * slow or time out, and many scrapers cost no more than one.
+ * `hailmary_metrics_collected_timestamp_seconds` tells how fresh it is.
  */
 export async function serveMetrics(
   collector: MetricsCollector,
   options: ServeMetricsOptions,
 ): Promise<void> {
-  let pending: Promise<string> | undefined;
-  const collect = () => {
-    pending ??= collector.collect(options.signal).finally(() => {
-      pending = undefined;
-    });
-    return pending;
+  let latest: Promise<string> = collector.collect(options.signal);
+  const refresh = async () => {
+    while (!options.signal.aborted) {
+      // a failed collection answers 500 until one succeeds
+      await latest.catch(() => {});
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, options.intervalSeconds * 1000);
+        options.signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          resolve();
+        }, { once: true });
+      });
+      if (options.signal.aborted) break;
+      const next = collector.collect(options.signal);
+      // keep serving the previous text until the next one is complete
+      await next.then(() => {
+        latest = next;
+      }, () => {});
+    }
   };
+  const refreshing = refresh();
+  const collect = () => latest;
   const server = Deno.serve({
     hostname: options.hostname,
     port: options.port,
@@ -58,4 +78,5 @@ export async function serveMetrics(
     return new Response("not found\n", { status: 404 });
   });
   await server.finished;
+  await refreshing;
 }

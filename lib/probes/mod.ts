@@ -9,4 +9,5 @@ export { opensearchProbe } from "./opensearch_probe.ts";
 export { redisProbe, respCommand } from "./redis_probe.ts";
 export { postgresProbe } from "./postgres_probe.ts";
 export { probeFromSpec } from "./probe_spec.ts";
+export { httpGet } from "./_http_get.ts";
 export type { ProbeSpec } from "./probe_spec.ts";

@@ -54,6 +54,7 @@ async function check(run: () => Promise<string>, timeoutMs = 2000): Promise<Depe
  */
 export async function healthReport(
   sources: HealthSources | undefined,
+  options: { documents?: boolean } = {},
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   if (!sources) return { status: 503, body: { status: "starting" } };
   const [redis, postgres, opensearch] = await Promise.all([
@@ -71,6 +72,11 @@ export async function healthReport(
   ]);
   const queue = redis.ok ? await queueStatus(sources.redis, sources.keys).catch(() => null) : null;
   const index = postgres.ok ? await indexLag(sources.sql).catch(() => null) : null;
+  // asked for by `./ops metrics` only (`?documents=1`): a count is a scan, probes stay cheap
+  const stored = options.documents && postgres.ok
+    ? await sources.sql<{ stored: string }[]>`select count(*) as stored from documents`
+      .then(([row]) => Number(row?.stored ?? 0)).catch(() => null)
+    : null;
   const healthy = redis.ok && postgres.ok;
   return {
     status: healthy ? 200 : 503,
@@ -86,6 +92,7 @@ export async function healthReport(
         lagSeconds: queue.lagSeconds,
       },
       index: index && { waiting: index.waiting, refused: index.refused },
+      ...(options.documents ? { documents: stored === null ? null : { stored } } : {}),
       worker: sources.stats,
     },
   };
@@ -110,7 +117,9 @@ export function serveHealth(
       if (url.pathname !== "/health" || request.method !== "GET") {
         return Response.json({ error: "not found" }, { status: 404 });
       }
-      const { status, body } = await healthReport(sources());
+      const { status, body } = await healthReport(sources(), {
+        documents: url.searchParams.get("documents") === "1",
+      });
       return Response.json(body, { status, headers: { "cache-control": "no-store" } });
     },
   );
