@@ -113,7 +113,8 @@ function renderList(list: BackupList, output: Output): void {
   ));
 }
 
-function renderPrune(result: PruneResult, output: Output): void {
+/** Prints a retention result: kept and removed backups, the bytes freed. */
+export function renderPrune(result: PruneResult, output: Output): void {
   for (const k of result.keep) output.line(`keep    ${k.id}  (${k.reasons.join(", ")})`);
   for (const r of result.remove) {
     output.line(`${result.dryRun ? "would remove" : "removed"}  ${r.id}`);
@@ -136,6 +137,12 @@ export function retentionPruneTask(spec: {
   service?: string;
   folder: string;
   noun: string;
+  /**
+   * What the folder's owner prunes besides its backups (postgres: the WAL no
+   * kept base backup needs), in the same dry run or under the same lock.
+   */
+  after?: (ctx: TaskContext, result: PruneResult) => Promise<PruneResult>;
+  render?: (result: PruneResult, output: Output) => void;
 }): AnyTask {
   return defineTask({
     id: spec.id,
@@ -180,17 +187,22 @@ export function retentionPruneTask(spec: {
         ...(options["keep-weekly"] !== undefined ? { keepWeekly: options["keep-weekly"] } : {}),
       };
       const { backupDir } = ctx.environment;
-      const plan = await pruneBackups(backupDir, spec.folder, policy, { dryRun: true });
-      if (options["dry-run"] || plan.remove.length === 0) return plan;
+      const after = spec.after ?? ((_: TaskContext, r: PruneResult) => Promise.resolve(r));
+      const plan = await after(
+        ctx,
+        await pruneBackups(backupDir, spec.folder, policy, { dryRun: true }),
+      );
+      if (options["dry-run"] || (plan.remove.length === 0 && !spec.after)) return plan;
       await ctx.confirm(`remove ${plan.remove.length} ${spec.noun}`);
       return await withBackupLock(
         backupDir,
         spec.folder,
         spec.id,
-        () => pruneBackups(backupDir, spec.folder, policy, { dryRun: false }),
+        async () =>
+          await after(ctx, await pruneBackups(backupDir, spec.folder, policy, { dryRun: false })),
       );
     },
-    render: renderPrune,
+    render: spec.render ?? renderPrune,
   });
 }
 

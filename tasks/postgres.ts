@@ -25,6 +25,7 @@ import {
   restorePostgresToPoint,
 } from "./postgres_pitr_restore.ts";
 import { UsageError } from "../lib/errors.ts";
+import { postgresPitrTasks, renderWalVerify, verifyWal } from "./postgres_pitr.ts";
 import { type PostgresVerifyResult, verifyPostgres } from "./postgres_verify.ts";
 
 export { backupPostgres, type PostgresBackupOptions } from "./postgres_backup.ts";
@@ -294,21 +295,39 @@ export function postgresTasks(): AnyTask[] {
   });
   const verify = defineTask({
     id: "postgres:verify",
-    summary: "Re-check every checksum of a postgres backup; --restore-test also restores it aside",
+    summary:
+      "Re-check every checksum of a postgres backup (--restore-test: restore it aside); --wal: the WAL archive",
     service,
     action: "verify",
     permissions: "ops",
-    args: [{ name: "id", description: "backup id, or latest", required: true }],
+    args: [{ name: "id", description: "backup id, or latest (not with --wal)" }],
     options: {
       "restore-test": {
         type: "boolean",
-        description: "restore into a scratch database and compare row counts, then drop it",
+        description:
+          "restore into a scratch database (a base backup: a scratch server) and compare row counts, then drop it",
+        default: false,
+      },
+      wal: {
+        type: "boolean",
+        description: "re-check every archived WAL file against its sha256 and look for gaps",
         default: false,
       },
     },
-    run: (ctx, { options, args }) =>
-      verifyPostgres(ctx, { id: args[0]!, restoreTest: options["restore-test"] }),
-    render: renderPostgresVerify,
+    run: async (ctx, { options, args }) => {
+      if (options.wal) {
+        if (args[0] !== undefined) {
+          throw new UsageError("--wal checks the whole WAL archive", "leave out the backup id");
+        }
+        return await verifyWal(ctx);
+      }
+      if (args[0] === undefined) {
+        throw new UsageError("postgres:verify needs a backup id", "give one, or latest, or --wal");
+      }
+      return await verifyPostgres(ctx, { id: args[0], restoreTest: options["restore-test"] });
+    },
+    render: (result, output) =>
+      "gaps" in result ? renderWalVerify(result, output) : renderPostgresVerify(result, output),
     exitCode: (result) => (result.ok ? 0 : 1),
   });
   const migrate = defineTask({
@@ -361,5 +380,5 @@ export function postgresTasks(): AnyTask[] {
     run: (ctx, { args }) => runPsql(ctx, args),
     exitCode: (result) => (result.exitCode === 0 ? 0 : 1),
   });
-  return [backup, restore, verify, migrate, dbReset, psql];
+  return [backup, restore, verify, migrate, dbReset, psql, ...postgresPitrTasks()];
 }

@@ -6,6 +6,8 @@ import { PostgresGoneError } from "../lib/postgres/postgres_gone.ts";
 import { scratchDatabaseName } from "../lib/postgres/scratch_databases.ts";
 import { dropLeftScratchDatabases } from "./postgres_restore.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
+import { isPhysical } from "./postgres_physical_backup.ts";
+import { restoreTestPhysical } from "./postgres_pitr_restore.ts";
 
 /** The outcome of a restore test. */
 export interface RestoreTestReport {
@@ -46,6 +48,13 @@ export async function verifyPostgres(
   );
   const result: PostgresVerifyResult = { ...report, path: backup.path, restoreTest: null };
   if (!options.restoreTest || !report.ok) return result;
+  if (isPhysical(backup)) {
+    // a base backup is tested as a whole server: a scratch server replayed to its end
+    result.restoreTest = await restoreTestPhysical(ctx, backup);
+    result.ok = result.ok && result.restoreTest.ok;
+    result.problems = [...result.problems, ...result.restoreTest.problems];
+    return result;
+  }
   const began = performance.now();
   await dropLeftScratchDatabases(ctx);
   const scratch = await scratchDatabaseName("verify");

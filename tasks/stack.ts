@@ -244,16 +244,30 @@ export function stackTasks(): AnyTask[] {
         placeholder: "FILE",
         output: true,
       },
+      "max-wal-lag": {
+        type: "number",
+        description: "postgres is unhealthy when its WAL archive trails it by more (PITR)",
+        min: 0,
+        placeholder: "SECONDS",
+      },
     },
     run: async (ctx, { options }): Promise<StackStatus & { healthy: boolean }> => {
       if (options.junit) await prepareOutputFile(options.junit);
       const deadline = Date.now() + options.wait * 1000;
-      let result = await stackStatus(ctx.environment, ctx.runtime, ctx.signal);
+      const probe = async () => {
+        const status = await stackStatus(ctx.environment, ctx.runtime, ctx.signal);
+        const maxLag = options["max-wal-lag"];
+        if (maxLag === undefined) return status;
+        // loaded here: status and health without the option do not need the catalog
+        const { walLagVerdict } = await import("./postgres_pitr.ts");
+        return await walLagVerdict(ctx, status, maxLag);
+      };
+      let result = await probe();
       while (
         !result.services.every((s) => s.healthy) && Date.now() < deadline && !ctx.signal.aborted
       ) {
         await sleep(500);
-        result = await stackStatus(ctx.environment, ctx.runtime, ctx.signal);
+        result = await probe();
       }
       if (options.junit) await writeOutputFile(options.junit, junitReport(result));
       return { ...result, healthy: result.services.every((s) => s.healthy) };

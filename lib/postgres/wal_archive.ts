@@ -12,6 +12,12 @@ export function walArchiveDir(backupDir: string): string {
   return join(backupDir, "postgres-wal");
 }
 
+/**
+ * The WAL receiver's replication slot and application name (stream mode):
+ * `synchronous_standby_names` waits for it.
+ */
+export const walReceiverName = "hailmary_wal";
+
 /** Bytes in one WAL segment (PostgreSQL's default, which initdb here keeps). */
 export const walSegmentBytes = 16 * 1024 * 1024;
 
@@ -222,4 +228,43 @@ export async function verifyWalArchive(
     );
   }
   return { ok: problems.length === 0, files: files.length, bytes, problems, gaps };
+}
+
+/** What {@link pruneWal} removed (or would remove). */
+export interface WalPruneResult {
+  /** WAL before this LSN is not needed by any kept base backup. */
+  keptFrom: string | null;
+  files: string[];
+  bytes: number;
+}
+
+/**
+ * Removes the archived WAL no kept base backup needs: every segment (and
+ * backup-history file) before `keepFromSegno`, with its checksum file.
+ * Timeline history files are always kept (they are tiny and a later restore
+ * may need to follow them). Nothing is removed when `keepFromSegno` is undefined.
+ */
+export async function pruneWal(
+  archiveDir: string,
+  keepFromSegno: number | undefined,
+  options: { dryRun: boolean },
+): Promise<WalPruneResult> {
+  const result: WalPruneResult = {
+    keptFrom: keepFromSegno === undefined
+      ? null
+      : formatLsn(BigInt(keepFromSegno) * BigInt(walSegmentBytes)),
+    files: [],
+    bytes: 0,
+  };
+  if (keepFromSegno === undefined) return result;
+  for (const f of await listArchivedWal(archiveDir)) {
+    const segment = f.segment ?? parseSegmentName(f.name.slice(0, 24));
+    if (!segment || f.name.endsWith(".history") || segment.segno >= keepFromSegno) continue;
+    result.files.push(f.name);
+    result.bytes += f.size;
+    if (options.dryRun) continue;
+    await Deno.remove(join(archiveDir, `${f.name}.sha256`)).catch(() => {});
+    await Deno.remove(join(archiveDir, f.name)).catch(() => {});
+  }
+  return result;
 }

@@ -5,7 +5,7 @@ import { postgresPaths } from "./paths.ts";
 import { defineService } from "../../lib/service/define_service.ts";
 import { findPostgresBinDir } from "../../lib/service/binaries.ts";
 import { renderTemplate } from "../../lib/service/render_template.ts";
-import { walArchiveDir } from "../../lib/postgres/wal_archive.ts";
+import { walArchiveDir, walReceiverName } from "../../lib/postgres/wal_archive.ts";
 
 /**
  * Point-in-time recovery: `archive` ships each finished WAL segment to the
@@ -21,9 +21,6 @@ const pitr = z.object({
   message: "synchronous needs mode: stream (only a streaming receiver can confirm commits)",
   path: ["synchronous"],
 });
-
-/** The name pg_receivewal reports (application_name), which synchronous_standby_names waits for. */
-export const walReceiverName = "hailmary_wal";
 
 const settings = z.object({
   port: z.number().int().min(1).max(65535).default(5432),

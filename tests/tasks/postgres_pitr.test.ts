@@ -1,0 +1,333 @@
+/**
+ * Point-in-time recovery in archive mode, against a private PostgreSQL (one
+ * per file) that archives into its own catalog: base backups, restores to a
+ * time, an LSN and the end of the archive, beside the live server and in its
+ * place, a damaged segment and a gap in the archive.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { join } from "../../lib/path.ts";
+import {
+  createTestEnvironment,
+  freePort,
+  ops,
+  opsOk,
+  root,
+  type TestEnvironment,
+} from "../helpers/test_stack.ts";
+
+let env: TestEnvironment;
+let socket: string;
+let archive: string;
+
+/** Runs SQL as the superuser over the live server's socket; rows as text fields. */
+async function sql(text: string, port = env.ports.postgres!, host = socket): Promise<string[][]> {
+  const { code, stdout, stderr } = await new Deno.Command(
+    "/usr/lib/postgresql/15/bin/psql",
+    {
+      args: ["-X", "-A", "-t", "-q", "-F", "|", "-h", host, "-p", String(port), "-U", "postgres"]
+        .concat(["-d", "app", "-v", "ON_ERROR_STOP=1", "-c", text]),
+      stdout: "piped",
+      stderr: "piped",
+    },
+  ).output();
+  if (code !== 0) throw new Error(`psql: ${new TextDecoder().decode(stderr)}`);
+  return new TextDecoder().decode(stdout).split("\n").filter((l) => l).map((l) => l.split("|"));
+}
+
+async function count(table: string, port?: number, host?: string): Promise<number> {
+  return Number((await sql(`select count(*) from ${table}`, port, host))[0]![0]);
+}
+
+/** Runs a task with --json, failing with its stderr when the exit code differs. */
+async function opsJson<T>(args: string[], expected = 0): Promise<T> {
+  const run = await ops(env.file, [...args, "--json"]);
+  if (run.code !== expected) {
+    throw new Error(`ops ${args.join(" ")} exited ${run.code}:\n${run.stderr}\n${run.stdout}`);
+  }
+  return JSON.parse(run.stdout) as T;
+}
+
+/** Forces the current WAL segment into the archive and waits until it is there. */
+async function archiveNow(): Promise<string> {
+  const [[segment = ""] = []] = await sql("select pg_walfile_name(pg_switch_wal())");
+  for (let i = 0; i < 100; i++) {
+    if (await exists(join(archive, segment))) return segment;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${segment} was not archived`);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}
+
+async function sha256(bytes: Uint8Array): Promise<string> {
+  return Array.from(
+    new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array(bytes))),
+    (b) => b.toString(16).padStart(2, "0"),
+  ).join("");
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 1100));
+
+beforeAll(async () => {
+  env = await createTestEnvironment({
+    services: ["postgres"],
+    settings: { postgres: { pitr: { mode: "archive", archiveTimeout: 2 } } },
+  });
+  socket = join(env.stateDir, "postgres", "socket");
+  archive = join(env.backupDir, "postgres-wal");
+  await opsOk(env.file, ["postgres:start"]);
+});
+
+afterAll(async () => {
+  await ops(env.file, ["down"]);
+  await env.remove();
+});
+
+interface PhysicalJson {
+  id: string;
+  kind: string;
+  startLsn: string;
+  stopLsn: string;
+  timeline: number;
+  verified: boolean;
+}
+
+interface RestoreJson {
+  mode: string;
+  baseBackupId: string;
+  replayedToLsn: string;
+  timeline: number;
+  tables: Record<string, number>;
+  safetyCopy: string | null;
+  pid: number | null;
+}
+
+describe("the WAL archive", () => {
+  it("holds every finished segment with its sha256, in a folder of the service user only", async () => {
+    const segment = await archiveNow();
+    const bytes = await Deno.readFile(join(archive, segment));
+    const recorded = (await Deno.readTextFile(join(archive, `${segment}.sha256`))).split(" ")[0];
+    const digest = await sha256(bytes);
+    expect(bytes.length).toBe(16 * 1024 * 1024);
+    expect(recorded).toBe(digest);
+    const info = await Deno.stat(archive);
+    expect(info.mode! & 0o777).toBe(0o700);
+    expect(info.uid).not.toBe(0);
+    // the catalog itself stays closed to the service user
+    expect((await Deno.stat(join(env.backupDir, "postgres")).catch(() => undefined))?.uid ?? 0)
+      .toBe(0);
+  });
+
+  it("accepts the same file again and refuses different content under an archived name", async () => {
+    const [name] = (await Array.fromAsync(Deno.readDir(archive)))
+      .map((e) => e.name).filter((n) => /^[0-9A-F]{24}$/.test(n)).sort();
+    const script = join(root, "services", "postgres", "archive_wal.sh");
+    const original = await Deno.readFile(join(archive, name!));
+    const same = join(env.dir, "same");
+    await Deno.writeFile(same, original);
+    const again = await new Deno.Command(script, { args: [same, name!, archive] }).output();
+    expect(again.code).toBe(0);
+    const other = join(env.dir, "other");
+    await Deno.writeFile(other, new Uint8Array(original.length).fill(7));
+    const refused = await new Deno.Command(script, {
+      args: [other, name!, archive],
+      stderr: "piped",
+    })
+      .output();
+    expect(refused.code).toBe(1);
+    expect(new TextDecoder().decode(refused.stderr)).toMatch(/refusing to overwrite/);
+    // compared by digest: a deep equality of 16 MiB arrays would take the worker's memory
+    expect(await sha256(await Deno.readFile(join(archive, name!)))).toBe(await sha256(original));
+  });
+});
+
+describe("point-in-time restore", () => {
+  let base: PhysicalJson;
+  const marks: string[] = [];
+
+  it("takes a base backup checked with pg_verifybackup", async () => {
+    await sql("create table batches (batch int, n int)");
+    base = await opsJson<PhysicalJson>(["postgres:backup", "--physical"]);
+    expect(base.kind).toBe("physical");
+    expect(base.verified).toBe(true);
+    expect(base.timeline).toBe(1);
+    expect(base.startLsn).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
+    const manifest = JSON.parse(
+      await Deno.readTextFile(join(env.backupDir, "postgres", base.id, "manifest.json")),
+    );
+    expect(manifest.details.stopLsn).toBe(base.stopLsn);
+    expect(manifest.files.map((f: { path: string }) => f.path)).toContain("base/backup_manifest");
+  });
+
+  it("--to-time between two batches brings back exactly the earlier batches, then the server takes writes", async () => {
+    for (let batch = 1; batch <= 3; batch++) {
+      await sql(`insert into batches select ${batch}, g from generate_series(1, 100) g`);
+      await tick();
+      marks.push(new Date().toISOString());
+      await tick();
+    }
+    await archiveNow();
+    const restored = await opsJson<RestoreJson>([
+      "postgres:restore",
+      "--to-time",
+      marks[1]!,
+      "--yes",
+    ]);
+    expect(restored.mode).toBe("in-place");
+    expect(restored.baseBackupId).toBe(base.id);
+    expect(restored.timeline).toBe(2);
+    expect(restored.tables["public.batches"]).toBe(200);
+    expect(await sql("select batch, count(*) from batches group by 1 order by 1")).toEqual([
+      ["1", "100"],
+      ["2", "100"],
+    ]);
+    expect(restored.safetyCopy).toMatch(/data\.before-restore-/);
+    expect(await exists(join(restored.safetyCopy!, "PG_VERSION"))).toBe(true);
+    await sql("insert into batches values (9, 1)");
+    // the new timeline's history reaches the archive, so later restores can follow it
+    await archiveNow();
+    expect(await exists(join(archive, "00000002.history"))).toBe(true);
+  });
+
+  it("brings a dropped table back with --to-time one second before the drop", async () => {
+    await sql("create table precious as select g from generate_series(1, 500) g");
+    await tick();
+    await tick();
+    const beforeDrop = new Date(Date.now() - 1000).toISOString();
+    await sql("drop table precious");
+    await archiveNow();
+    await opsJson<RestoreJson>(["postgres:restore", "--to-time", beforeDrop, "--yes"]);
+    expect(await count("precious")).toBe(500);
+    expect(await count("batches")).toBe(201);
+  });
+
+  it("restores beside the live server (--port --target-dir) and leaves the live data unchanged", async () => {
+    await sql("insert into batches select 10, g from generate_series(1, 50) g");
+    const lsn = (await sql("select pg_current_wal_lsn()"))[0]![0]!;
+    await sql("insert into batches select 11, g from generate_series(1, 50) g");
+    const liveBefore = await sql("select batch, count(*) from batches group by 1 order by 1");
+    const dir = join(env.dir, "beside");
+    const port = freePort();
+    const restored = await opsJson<RestoreJson>([
+      "postgres:restore",
+      "--to-lsn",
+      lsn,
+      "--port",
+      String(port),
+      "--target-dir",
+      dir,
+    ]);
+    try {
+      expect(restored.mode).toBe("beside");
+      expect(await count("batches where batch = 10", port, dir)).toBe(50);
+      expect(await count("batches where batch = 11", port, dir)).toBe(0);
+      expect(await sql("select batch, count(*) from batches group by 1 order by 1")).toEqual(
+        liveBefore,
+      );
+    } finally {
+      await new Deno.Command("kill", { args: ["-INT", String(restored.pid)] }).output();
+    }
+  });
+});
+
+describe("a damaged archive", () => {
+  it("verify --wal names a corrupted segment and a restore refuses to replay it, live data untouched", async () => {
+    await opsJson<PhysicalJson>(["postgres:backup", "--physical"]);
+    await sql("insert into batches select 20, g from generate_series(1, 10) g");
+    const segment = await archiveNow();
+    await sql("insert into batches select 21, g from generate_series(1, 10) g");
+    await archiveNow();
+    const path = join(archive, segment);
+    const original = await Deno.readFile(path);
+    const damaged = original.slice();
+    damaged[4096] = damaged[4096]! ^ 0xff;
+    await Deno.writeFile(path, damaged);
+    try {
+      const report = await opsJson<{ ok: boolean; problems: string[] }>(
+        ["postgres:verify", "--wal"],
+        1,
+      );
+      expect(report.ok).toBe(false);
+      expect(report.problems.join("\n")).toContain(segment);
+      const before = await count("batches");
+      const run = await ops(env.file, ["postgres:restore", "--latest", "--yes"]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(
+        new RegExp(`WAL file ${segment} .*does not match its recorded sha256`),
+      );
+      expect(run.stderr).toMatch(/nothing live was changed/);
+      expect(await count("batches")).toBe(before);
+    } finally {
+      await Deno.writeFile(path, original);
+    }
+  });
+
+  it("recovery-window reports a gap and --latest refuses to stop at it silently", async () => {
+    const healthy = await opsJson<
+      { gaps: unknown[]; from: string; to: string; lagSeconds: number }
+    >(
+      ["postgres:recovery-window"],
+    );
+    expect(healthy.gaps).toEqual([]);
+    expect(Date.parse(healthy.from)).toBeLessThan(Date.parse(healthy.to));
+    expect(healthy.lagSeconds).toBeLessThanOrEqual(5);
+    await sql("insert into batches select 30, g from generate_series(1, 10) g");
+    const missing = await archiveNow();
+    await sql("insert into batches select 31, g from generate_series(1, 10) g");
+    await archiveNow();
+    const aside = join(env.dir, "aside");
+    await Deno.rename(join(archive, missing), aside);
+    try {
+      const window = await opsJson<{ gaps: { from: string; segments: number }[] }>(
+        ["postgres:recovery-window"],
+        1,
+      );
+      expect(window.gaps).toEqual([expect.objectContaining({ from: missing, segments: 1 })]);
+      const run = await ops(env.file, ["postgres:restore", "--latest", "--yes"]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(new RegExp(`gap .*${missing}`));
+    } finally {
+      await Deno.rename(aside, join(archive, missing));
+    }
+  });
+});
+
+describe("losing the data folder", () => {
+  it("kill -9 under a write load, data folder deleted: --latest brings back every row older than archiveTimeout", async () => {
+    await sql("create table events (at timestamptz default clock_timestamp(), n int)");
+    await opsJson<PhysicalJson>(["postgres:backup", "--physical"]);
+    const committed: { n: number; at: number }[] = [];
+    let stop = false;
+    const writer = (async () => {
+      for (let n = 0; !stop; n++) {
+        const ok = await sql(`insert into events (n) values (${n})`).then(() => true, () => false);
+        if (ok) committed.push({ n, at: Date.now() });
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 6000));
+    const killedAt = Date.now();
+    const pid = Number(
+      (await Deno.readTextFile(join(env.stateDir, "postgres", "run", "service.pid"))).trim(),
+    );
+    await new Deno.Command("kill", { args: ["-KILL", `-${pid}`] }).output();
+    stop = true;
+    await writer;
+    await Deno.remove(join(env.stateDir, "postgres", "data"), { recursive: true });
+    const restored = await opsJson<RestoreJson>(["postgres:restore", "--latest", "--yes"]);
+    expect(restored.safetyCopy).toBeNull();
+    const back = new Set((await sql("select n from events")).map(([n]) => Number(n)));
+    // every row committed more than archiveTimeout (2 s) + 1 s before the kill is back
+    const old = committed.filter((c) => c.at < killedAt - 3000);
+    expect(old.length).toBeGreaterThan(20);
+    expect(old.filter((c) => !back.has(c.n))).toEqual([]);
+    console.log(
+      `archive mode, kill -9: ${committed.length} committed, ${back.size} restored, ${
+        committed.length - back.size
+      } lost`,
+    );
+    expect(await count("batches")).toBeGreaterThan(0);
+  });
+});
