@@ -102,9 +102,8 @@ export async function restorePostgresToPoint(
   }
   if (beside) await assertEmptyFolder(options.targetDir!);
   const archiveDir = walArchiveDir(ctx.environment.backupDir);
-  if (settings.pitr?.mode !== "off") {
-    await pushCurrentWal(ctx);
-  }
+  // archive mode: push the WAL written so far; stream mode has it already (NAME.partial)
+  if (settings.pitr?.mode === "archive") await pushCurrentWal(ctx);
   const base = await chooseBaseBackup(ctx, options);
   const details = base.manifest.details as unknown as PhysicalBackupDetails;
   await checkWalChain(archiveDir, base, details, options.target);
@@ -194,7 +193,7 @@ export async function restorePostgresToPoint(
         }
         await stopRecoveryServer(pid);
         pid = undefined;
-        const safetyCopy = await swapDataFolders(ctx, dataDir, user);
+        const safetyCopy = await swapDataFolders(ctx, dataDir, reached.timeline, user);
         await Deno.remove(scratch, { recursive: true }).catch(() => {});
         return {
           ...common,
@@ -352,6 +351,7 @@ function recoveryFailure(log: string, target: RecoveryTarget): FailedError {
 async function swapDataFolders(
   ctx: TaskContext,
   recovered: string,
+  timeline: number,
   user: { uid: number; gid: number } | undefined,
 ): Promise<string | null> {
   const service = ctx.service("postgres");
@@ -369,6 +369,10 @@ async function swapDataFolders(
   }
   await Deno.rename(recovered, live);
   await markHistoryForArchive(live, user);
+  const mode = (service.settings as { pitr?: { mode: string } }).pitr?.mode;
+  if (mode === "stream") {
+    await handOverToReceiver(live, walArchiveDir(ctx.environment.backupDir), timeline, user);
+  }
   try {
     await ctx.runtime.start(service, { signal: ctx.signal });
   } catch (error) {
@@ -385,6 +389,53 @@ async function swapDataFolders(
     );
   }
   return hadLive ? safety : null;
+}
+
+/**
+ * Stream mode: pg_receivewal resumes after the newest segment it finds in
+ * the archive, on that segment's timeline, which the restored server no
+ * longer serves. So the new timeline's history file goes into the archive
+ * (with its sha256), the new timeline's first segment is put there as
+ * `NAME.partial` (pg_receivewal continues it), and the partial segments of
+ * earlier timelines are renamed `NAME.partial.ended` (restore_wal.sh still
+ * finds them for a restore on those timelines).
+ */
+async function handOverToReceiver(
+  dataDir: string,
+  archiveDir: string,
+  timeline: number,
+  user: { uid: number; gid: number } | undefined,
+): Promise<void> {
+  const wal = join(dataDir, "pg_wal");
+  const hex = timeline.toString(16).toUpperCase().padStart(8, "0");
+  const names = (await Array.fromAsync(Deno.readDir(wal))).map((e) => e.name).sort();
+  const own = async (path: string) => {
+    if (user) await Deno.chown(path, user.uid, user.gid);
+  };
+  for (const name of names.filter((n) => n.endsWith(".history"))) {
+    const target = join(archiveDir, name);
+    if (await Deno.stat(target).then(() => true, () => false)) continue;
+    const bytes = await Deno.readFile(join(wal, name));
+    const digest = Array.from(
+      new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)),
+      (b) => b.toString(16).padStart(2, "0"),
+    ).join("");
+    await writeOwned(`${target}.sha256`, `${digest}  ${name}\n`, user);
+    await Deno.writeFile(target, bytes, { mode: 0o600 });
+    await own(target);
+  }
+  for await (const entry of Deno.readDir(archiveDir)) {
+    const m = /^([0-9A-F]{8})[0-9A-F]{16}\.partial$/.exec(entry.name);
+    if (m && parseInt(m[1]!, 16) < timeline) {
+      await Deno.rename(join(archiveDir, entry.name), join(archiveDir, `${entry.name}.ended`));
+    }
+  }
+  const first = names.find((n) => /^[0-9A-F]{24}$/.test(n) && n.startsWith(hex));
+  if (first) {
+    const target = join(archiveDir, `${first}.partial`);
+    await Deno.copyFile(join(wal, first), target);
+    await own(target);
+  }
 }
 
 /** History files the recovery wrote while not archiving: archive them once the server runs. */

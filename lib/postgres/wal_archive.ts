@@ -98,7 +98,7 @@ export async function listArchivedWal(archiveDir: string): Promise<ArchivedWal[]
   }
   const out: ArchivedWal[] = [];
   for (const name of names) {
-    if (name.endsWith(".sha256") || name.endsWith(".partial")) continue;
+    if (name.endsWith(".sha256") || name.endsWith(".partial") || name.endsWith(".ended")) continue;
     const info = await Deno.stat(join(archiveDir, name)).catch(() => undefined);
     if (!info) continue;
     let sha256: string | null = null;

@@ -3,7 +3,7 @@ import type { ConfiguredService, Environment } from "../config/mod.ts";
 import { FailedError, UsageError } from "../errors.ts";
 import { serviceContext } from "../service/service_context.ts";
 import { serviceProbe } from "../service/service_probe.ts";
-import type { NativeSpec } from "../service/define_service.ts";
+import type { NativeCompanion, NativeSpec } from "../service/define_service.ts";
 import {
   isGone,
   portHolder,
@@ -108,9 +108,19 @@ export class NativeRuntime implements Runtime {
     const name = service.definition.name;
     const info = await this.inspect(service);
     if (info.state === "running" || info.state === "starting") {
+      const running = service.definition.native(serviceContext(this.environment, service));
+      const restarted = info.state === "running"
+        ? await this.#startCompanions(
+          service,
+          running,
+          await serviceUser(this.environment.serviceUser),
+        )
+        : [];
       return {
         service: name,
-        action: "already running",
+        action: restarted.length
+          ? `already running (started ${restarted.join(", ")} again)`
+          : "already running",
         pid: info.pid,
         durationMs: elapsed(began),
       };
@@ -152,6 +162,7 @@ export class NativeRuntime implements Runtime {
       await spec.initialise(tools);
       await Deno.writeTextFile(paths.initialisedMarker, new Date().toISOString() + "\n");
     }
+    await this.#startCompanions(service, spec, user);
     return {
       service: name,
       action: info.state === "crashed" ? "restarted after crash" : "started",
@@ -164,6 +175,9 @@ export class NativeRuntime implements Runtime {
     const began = performance.now();
     const name = service.definition.name;
     const info = await this.inspect(service);
+    // companions first: a WAL receiver must not outlive (or race) its server's stop
+    const stopSpec = service.definition.native(serviceContext(this.environment, service));
+    await this.#stopCompanions(service, stopSpec);
     if (info.state === "stopped") {
       return { service: name, action: "already stopped", pid: null, durationMs: elapsed(began) };
     }
@@ -177,8 +191,7 @@ export class NativeRuntime implements Runtime {
         durationMs: elapsed(began),
       };
     }
-    const spec = service.definition.native(serviceContext(this.environment, service));
-    await this.#stopProcess(service, spec, info.pid);
+    await this.#stopProcess(service, stopSpec, info.pid);
     return { service: name, action: "stopped", pid: info.pid, durationMs: elapsed(began) };
   }
 
@@ -245,6 +258,51 @@ export class NativeRuntime implements Runtime {
     );
   }
 
+  /** Starts the companions that are not running; returns the names started. */
+  async #startCompanions(
+    service: ConfiguredService,
+    spec: NativeSpec,
+    user: ServiceUser | undefined,
+  ): Promise<string[]> {
+    const started: string[] = [];
+    for (const companion of spec.companions ?? []) {
+      const files = companionPaths(service, companion);
+      if (await companionPid(files.pidFile)) continue;
+      const pid = await launch(
+        { ...spec, command: companion.command, env: { ...spec.env, ...companion.env } },
+        service,
+        files.pidFile,
+        files.logFile,
+        user,
+      );
+      await writeRecord(files.recordFile, {
+        pid,
+        ...(await processStartOrNow(pid)),
+        startedAt: new Date().toISOString(),
+      });
+      started.push(companion.name);
+    }
+    return started;
+  }
+
+  /** Stops every companion's process group (SIGTERM, then SIGKILL after 5 s). */
+  async #stopCompanions(service: ConfiguredService, spec: NativeSpec): Promise<void> {
+    for (const companion of spec.companions ?? []) {
+      const files = companionPaths(service, companion);
+      const pid = await companionPid(files.pidFile);
+      if (pid) {
+        await sendSignal(-pid, "SIGTERM");
+        const deadline = Date.now() + 5000;
+        while (Date.now() < deadline && (await processGroupMembers(pid)).length > 0) {
+          await sleep(100);
+        }
+        if ((await processGroupMembers(pid)).length > 0) await sendSignal(-pid, "SIGKILL");
+      }
+      await Deno.remove(files.pidFile).catch(() => {});
+      await Deno.remove(files.recordFile).catch(() => {});
+    }
+  }
+
   async #stopProcess(service: ConfiguredService, spec: NativeSpec, pid: number): Promise<void> {
     await sendSignal(-pid, spec.stopSignal);
     const deadline = Date.now() + spec.stopTimeoutMs;
@@ -296,6 +354,25 @@ function diesWithParent(program: string, args: string[]): string[] {
     return [program, ...args];
   }
   return ["setpriv", "--pdeathsig", "KILL", "--", program, ...args];
+}
+
+/** The pid, record and log files of a service's companion. */
+export function companionPaths(
+  service: ConfiguredService,
+  companion: Pick<NativeCompanion, "name">,
+): { pidFile: string; recordFile: string; logFile: string } {
+  return {
+    pidFile: join(service.stateDir, "run", `${companion.name}.pid`),
+    recordFile: join(service.stateDir, "run", `${companion.name}.json`),
+    logFile: join(service.stateDir, "logs", `${companion.name}.log`),
+  };
+}
+
+/** The pid of a companion whose process group still runs, else undefined. */
+async function companionPid(pidFile: string): Promise<number | undefined> {
+  const pid = Number((await Deno.readTextFile(pidFile).catch(() => "")).trim());
+  if (!(pid > 0)) return undefined;
+  return (await processGroupMembers(pid)).length > 0 ? pid : undefined;
 }
 
 /** Why the launched process no longer counts as running, or undefined while it runs. */

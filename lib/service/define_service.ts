@@ -52,10 +52,27 @@ export interface NativeSpec {
    * after a crash, a start first waits until that process is gone.
    */
   pidLockFile?: string;
+  /**
+   * Helper processes that run beside the service while it runs (PostgreSQL's
+   * WAL receiver): each started once the service is ready, in its own process
+   * group with its own pid file (`run/<name>.pid`) and log (`logs/<name>.log`),
+   * as the same user, and stopped before the service. One that died is
+   * started again by the next start of the service (a companion that must
+   * never stop keeps itself alive with its own loop).
+   */
+  companions?: NativeCompanion[];
   /** Writes config files and initialises data before each start. */
   prepare?: (tools: NativeTools) => Promise<void>;
   /** Runs once, after the first start that reached healthy (e.g. init SQL). */
   initialise?: (tools: NativeTools) => Promise<void>;
+}
+
+/** A helper process of a native service, see {@link NativeSpec.companions}. */
+export interface NativeCompanion {
+  /** Names its pid and log files, and it in `status`. */
+  name: string;
+  command: string[];
+  env?: Record<string, string>;
 }
 
 /** What the native runtime lends a service's prepare and initialise steps. */

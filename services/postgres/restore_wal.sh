@@ -12,10 +12,15 @@ dest=$2
 dir=$3
 src=$dir/$name
 if [ ! -f "$src" ]; then
-  # the segment pg_receivewal is still writing (stream mode) is NAME.partial
-  [ -f "$src.partial" ] || exit 1
-  cp "$src.partial" "$dest" || exit 1
-  exit 0
+  # the segment pg_receivewal is still writing (stream mode) is NAME.partial; the last one of a
+  # timeline a restore left behind is NAME.partial.ended
+  for partial in "$src.partial" "$src.partial.ended"; do
+    if [ -f "$partial" ]; then
+      cp "$partial" "$dest" || exit 1
+      exit 0
+    fi
+  done
+  exit 1
 fi
 cp "$src" "$dest" || exit 1
 if [ -f "$src.sha256" ]; then

@@ -62,6 +62,23 @@ export default defineService({
       stopTimeoutMs: 30_000,
       readyTimeoutMs: 60_000,
       pidLockFile: join(paths.data, "postmaster.pid"),
+      ...(ctx.settings.pitr.mode === "stream"
+        ? {
+          companions: [{
+            name: "wal-receiver",
+            command: [
+              join(ctx.serviceDir, "wal_receiver.sh"),
+              bin,
+              paths.socket,
+              String(ctx.settings.port),
+              ctx.settings.superuser,
+              walArchiveDir(ctx.environmentFolders.backupDir),
+              walReceiverName,
+              ctx.settings.pitr.synchronous ? "1" : "0",
+            ],
+          }],
+        }
+        : {}),
       prepare: async (tools) => {
         for (const dir of [paths.conf, paths.socket]) await tools.mkdir(dir, 0o700);
         const pitr = ctx.settings.pitr;
@@ -143,6 +160,8 @@ export default defineService({
             join(ctx.serviceDir, "init", file),
           ], {
             env: {
+              // the WAL receiver starts after this: a synchronous commit would wait for it
+              PGOPTIONS: "-c synchronous_commit=local",
               HAILMARY_APP_USER: ctx.settings.user,
               HAILMARY_APP_DATABASE: ctx.settings.database,
               HAILMARY_APP_PASSWORD: ctx.secrets.password ?? "",
