@@ -202,6 +202,15 @@ export function scheduleTasks(): AnyTask[] {
         if (JSON.stringify(record) !== JSON.stringify(before)) {
           await history.writeInstallRecord(environment.stateDir, environment.name, record);
         }
+        const { saveDueTimes } = await import("../lib/schedule/due_times.ts");
+        for (const s of enabled) {
+          const last = await history.lastRun(environment.stateDir, s.name);
+          const since = Math.max(
+            Date.parse(record.installedAt[s.name]!),
+            last ? Date.parse(last.startedAt) : 0,
+          );
+          await saveDueTimes(environment.stateDir, s, new Date(since));
+        }
       }
       const cronRunning = await cron.cronDaemonRunning();
       if (!cronRunning && enabled.length > 0) {

@@ -78,14 +78,25 @@ try {
         web: { port: freePort() },
         ingestor: { port: freePort() },
       },
+      // the shipped environments' kind of schedules, installed where cron does not read them
+      schedules: [
+        { name: "nightly-backup", cron: "30 2 * * *", task: "backup", args: ["--yes"] },
+        { name: "retention-sets", cron: "0 4 * * *", task: "prune-sets", args: ["--yes"] },
+        { name: "health-check", cron: "*/5 * * * *", task: "health", timeout: 120 },
+      ],
     }),
   );
 }
 console.log(`${kept ? "reusing" : "starting"} the stack (${envFile})...`);
 await ops(["up"]);
 await ops(["health", "--wait", "120"]);
-// one backup, so the catalog part of the metrics has something to read
-if (!kept) await ops(["backup", "--yes"]);
+// one backup and one scheduled run, so the catalog and schedule parts have something to read
+if (!kept) {
+  await ops(["backup", "--yes"]);
+  await Deno.mkdir(join(benchDir, "cron"), { recursive: true });
+  await ops(["schedule:install", "--cron-dir", join(benchDir, "cron")]);
+  await ops(["schedule:run", "health-check"]);
+}
 
 try {
   // warm both (Deno's module cache, the environment snapshot)

@@ -1,8 +1,9 @@
 import type { Environment } from "../config/mod.ts";
 import { join } from "../path.ts";
+import { projectRoot } from "../paths.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import { serviceHost } from "../service/service_context.ts";
-import { httpGet } from "../probes/mod.ts";
+import { httpGet, type Probe } from "../probes/mod.ts";
 import { stackStatus } from "../stack/stack_status.ts";
 import { readRuns } from "../schedule/run_history.ts";
 import { scheduleStatuses } from "../schedule/schedule_status.ts";
@@ -113,13 +114,13 @@ export class MetricsCollector {
     const out = new Exposition();
     for (const [name, type, help] of families) out.family(name, type, help);
     const names = environment.services.map((s) => s.definition.name);
-    const [status, backups, disk, schedules, ingest, indexed] = await Promise.all([
-      stackStatus(environment, this.#runtime, signal),
+    // the ingestor's probe reads the health document the ingest figures come from
+    const ingestor = ingestorHealth(environment);
+    const [status, backups, disk, schedules] = await Promise.all([
+      stackStatus(environment, this.#runtime, signal, ingestor ? { ingestor: ingestor.probe } : {}),
       bounded(Promise.all(names.map((n) => newestBackup(environment.backupDir, n))), []),
       bounded(filesystem(environment.backupDir), undefined),
       bounded(scheduleFigures(environment), []),
-      bounded(ingestFigures(environment), undefined),
-      bounded(documentsIndexed(environment), undefined),
     ]);
 
     for (const s of status.services) {
@@ -178,6 +179,7 @@ export class MetricsCollector {
         );
       }
     }
+    const ingest = ingestor?.document();
     if (ingest?.queue) {
       out.add("hailmary_ingest_queue_depth", env, ingest.queue.depth);
       out.add("hailmary_ingest_in_flight", env, ingest.queue.inFlight);
@@ -186,8 +188,13 @@ export class MetricsCollector {
       out.add("hailmary_ingest_lag_seconds", env, ingest.queue.lagSeconds);
     }
     if (ingest?.index) out.add("hailmary_documents_waiting_index", env, ingest.index.waiting);
-    if (ingest?.documents) out.add("hailmary_documents_stored", env, ingest.documents.stored);
-    if (indexed !== undefined) out.add("hailmary_documents_indexed", env, indexed);
+    const documents = ingest?.documents;
+    if (typeof documents?.stored === "number") {
+      out.add("hailmary_documents_stored", env, documents.stored);
+    }
+    if (typeof documents?.indexed === "number") {
+      out.add("hailmary_documents_indexed", env, documents.indexed);
+    }
     out.add("hailmary_metrics_collect_duration_seconds", env, (performance.now() - began) / 1000);
     out.add("hailmary_metrics_collected_timestamp_seconds", env, Date.now() / 1000);
     return out.text();
@@ -236,12 +243,45 @@ async function newestBackup(backupDir: string, service: string): Promise<BackupF
   };
 }
 
+/** How long a reading of the backup disk is reused (free space moves slowly; alerts wait 10 minutes). */
+const diskReadingSeconds = 60;
+
 /**
- * Free and total bytes of the file system holding the backup folder (its
- * nearest existing parent), from `df` (node:fs's statfs would cost more to
- * load than the whole status does).
+ * Free and total bytes of the file system holding the backup folder, read
+ * with `df` at most once a minute: the reading is kept in the snapshot cache
+ * (`.ops/snapshots`), so most runs spawn no program for it.
  */
 async function filesystem(path: string): Promise<{ avail: number; size: number } | undefined> {
+  const cache = join(projectRoot, ".ops", "snapshots", `disk-${cacheKey(path)}.json`);
+  try {
+    const kept = JSON.parse(await Deno.readTextFile(cache)) as {
+      at: number;
+      avail: number;
+      size: number;
+    };
+    const age = Date.now() - kept.at;
+    if (age >= 0 && age < diskReadingSeconds * 1000) return { avail: kept.avail, size: kept.size };
+  } catch {
+    // no reading yet
+  }
+  const reading = await readFilesystem(path);
+  if (reading) {
+    const temp = `${cache}.${Deno.pid}.tmp`;
+    await Deno.writeTextFile(temp, JSON.stringify({ at: Date.now(), ...reading }))
+      .then(() => Deno.rename(temp, cache))
+      .catch(() => Deno.remove(temp).catch(() => {}));
+  }
+  return reading;
+}
+
+function cacheKey(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(16);
+}
+
+/** `df` of the nearest existing folder of `path`. */
+async function readFilesystem(path: string): Promise<{ avail: number; size: number } | undefined> {
   let target = path;
   while (target !== "/" && !(await Deno.stat(target).then(() => true, () => false))) {
     target = target.replace(/\/[^/]+\/?$/, "") || "/";
@@ -260,6 +300,7 @@ async function filesystem(path: string): Promise<{ avail: number; size: number }
 }
 
 async function scheduleFigures(environment: Environment) {
+  if ((environment.schedules ?? []).length === 0) return [];
   const statuses = await scheduleStatuses(environment);
   return await Promise.all(statuses.map(async (s) => {
     const runs = s.lastRun && s.lastRun.exitCode !== 0
@@ -277,36 +318,47 @@ interface IngestHealth {
     | { depth: number; inFlight: number; retrying: number; dead: number; lagSeconds: number }
     | null;
   index?: { waiting: number; refused: number } | null;
-  documents?: { stored: number } | null;
+  documents?: { stored: number | null; indexed: number | null } | null;
 }
 
 /**
- * Queue, index and document figures from the ingestor's own /health (it
- * holds the connections to PostgreSQL and Redis, so a scrape opens none).
- * Plain socket GETs, as the probes make: starting fetch's client costs more
- * than the request.
+ * The ingestor's probe as metrics runs it: the same health check (2xx is
+ * healthy) on `/health?documents=1`, whose document carries the queue,
+ * index and document figures (the ingestor holds the connections to
+ * PostgreSQL and Redis, so a scrape opens none). A plain socket GET, as the
+ * probes make: starting fetch's client costs more than the request.
  */
-async function ingestFigures(environment: Environment): Promise<IngestHealth | undefined> {
+function ingestorHealth(
+  environment: Environment,
+): { probe: Probe; document: () => IngestHealth | undefined } | undefined {
   const ingestor = environment.services.find((s) => s.definition.name === "ingestor");
   if (!ingestor?.port) return undefined;
-  const { body } = await httpGet(
-    `http://${serviceHost(ingestor)}:${ingestor.port}/health?documents=1`,
-    AbortSignal.timeout(sourceTimeoutMs),
-  );
-  return JSON.parse(body) as IngestHealth;
-}
-
-/** Documents in the OpenSearch index (its alias), by `_count`. */
-async function documentsIndexed(environment: Environment): Promise<number | undefined> {
-  const opensearch = environment.services.find((s) => s.definition.name === "opensearch");
-  if (!opensearch?.port || !environment.services.some((s) => s.definition.name === "ingestor")) {
-    return undefined;
-  }
-  const { endpointsFromEnvironment } = await import("../ingest/pipeline_endpoints.ts");
-  const endpoints = endpointsFromEnvironment(environment);
-  const { status, body } = await httpGet(
-    `${endpoints.opensearchUrl}/${encodeURIComponent(endpoints.index)}/_count`,
-    AbortSignal.timeout(sourceTimeoutMs),
-  );
-  return status === 200 ? (JSON.parse(body) as { count?: number }).count : undefined;
+  const url = `http://${serviceHost(ingestor)}:${ingestor.port}/health?documents=1`;
+  let document: IngestHealth | undefined;
+  const probe: Probe = async (signal) => {
+    const began = performance.now();
+    try {
+      const { status, body } = await httpGet(
+        url,
+        AbortSignal.any([signal, AbortSignal.timeout(3000)]),
+      );
+      try {
+        document = JSON.parse(body) as IngestHealth;
+      } catch {
+        document = undefined;
+      }
+      return {
+        healthy: status >= 200 && status < 300,
+        latencyMs: performance.now() - began,
+        detail: status ? `HTTP ${status}` : "no HTTP answer",
+      };
+    } catch (error) {
+      return {
+        healthy: false,
+        latencyMs: performance.now() - began,
+        detail: error instanceof Error ? error.message : String(error),
+      };
+    }
+  };
+  return { probe, document: () => document };
 }

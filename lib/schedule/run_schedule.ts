@@ -15,6 +15,7 @@ import {
 } from "./run_history.ts";
 import { withScheduleLock } from "./schedule_lock.ts";
 import { environmentArgument } from "./cron_file.ts";
+import { saveDueTimes } from "./due_times.ts";
 import { notifyMode, type Schedule } from "./schedule_schema.ts";
 
 /** Seconds between SIGTERM and SIGKILL when a run outlives its timeout. */
@@ -54,6 +55,7 @@ export async function runSchedule(
     const previous = await lastRun(environment.stateDir, schedule.name);
     const run = await execute(environment, schedule, options);
     await appendRun(environment.stateDir, run);
+    await saveDueTimes(environment.stateDir, schedule, new Date(run.startedAt));
     const notifications = await notifyAfterRun(environment, schedule, run, previous, options);
     return { ...run, notifications };
   });

@@ -1,5 +1,5 @@
 import type { ConfiguredService, Environment } from "../config/mod.ts";
-import type { ProbeResult } from "../probes/types.ts";
+import type { Probe, ProbeResult } from "../probes/types.ts";
 import type { ProcessInfo, Runtime, ServiceState } from "../runtime/runtime.ts";
 import { serviceProbe } from "../service/service_probe.ts";
 
@@ -44,13 +44,21 @@ function statusOf(
     latencyMs: probe?.latencyMs ?? null,
     pid: info.pid,
     port: service.port ?? null,
-    detail: runtimeHealth?.detail ?? probe?.detail ?? info.reason ?? info.state,
+    detail: (runtimeHealth?.detail ?? probe?.detail ?? info.reason ?? info.state) +
+      companionsDetail(info),
     startedAt: running ? startedAt : null,
     uptimeSeconds: running && startedAt
       ? Math.max(0, Math.round((Date.now() - Date.parse(startedAt)) / 1000))
       : null,
     dependsOn: Object.keys(service.definition.dependsOn),
   };
+}
+
+/** `; wal-receiver running (pid 12)` for each helper process the runtime keeps beside a service. */
+function companionsDetail(info: ProcessInfo): string {
+  return (info.companions ?? []).map((c) =>
+    c.running ? `; ${c.name} running (pid ${c.pid})` : `; ${c.name} NOT running`
+  ).join("");
 }
 
 /** The status of one service. */
@@ -63,15 +71,20 @@ export async function serviceStatus(
   return (await statuses(environment, runtime, [service], signal))[0]!;
 }
 
-/** Every service's status. */
+/**
+ * Every service's status. `probes` replaces the probe of named services (a
+ * caller that needs the body of a health endpoint anyway, as `metrics` does
+ * the ingestor's, asks once instead of twice).
+ */
 export async function stackStatus(
   environment: Environment,
   runtime: Runtime,
   signal?: AbortSignal,
+  probes: Readonly<Record<string, Probe>> = {},
 ): Promise<StackStatus> {
   return {
     environment: environment.name,
-    services: await statuses(environment, runtime, environment.services, signal),
+    services: await statuses(environment, runtime, environment.services, signal, probes),
   };
 }
 
@@ -84,11 +97,16 @@ async function statuses(
   runtime: Runtime,
   services: readonly ConfiguredService[],
   signal: AbortSignal | undefined,
+  replaced: Readonly<Record<string, Probe>> = {},
 ): Promise<ServiceStatus[]> {
   const probeSignal = signal ?? AbortSignal.timeout(10_000);
   const [infos, probes] = await Promise.all([
     runtime.inspectAll(services),
-    Promise.all(services.map((s) => serviceProbe(environment, s)(probeSignal))),
+    Promise.all(
+      services.map((s) =>
+        (replaced[s.definition.name] ?? serviceProbe(environment, s))(probeSignal)
+      ),
+    ),
   ]);
   return services.map((s, i) => statusOf(s, infos[i]!, probes[i]));
 }

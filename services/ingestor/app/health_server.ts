@@ -22,6 +22,8 @@ export interface HealthSources {
   keys: QueueKeys;
   stats: WorkerStats;
   consumer: string;
+  /** The alias documents are indexed under (its `_count` is the indexed figure). */
+  index?: string;
 }
 
 async function check(run: () => Promise<string>, timeoutMs = 2000): Promise<DependencyState> {
@@ -57,6 +59,9 @@ export async function healthReport(
   options: { documents?: boolean } = {},
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   if (!sources) return { status: 503, body: { status: "starting" } };
+  // asked for by `./ops metrics` only (`?documents=1`): counts are scans, probes stay cheap;
+  // taken beside the checks, so they add no wait of their own
+  const counting = options.documents ? documentCounts(sources) : null;
   const [redis, postgres, opensearch] = await Promise.all([
     check(async () => `${await sources.redis.sendCommand(["PING"])}`),
     check(async () => {
@@ -72,11 +77,7 @@ export async function healthReport(
   ]);
   const queue = redis.ok ? await queueStatus(sources.redis, sources.keys).catch(() => null) : null;
   const index = postgres.ok ? await indexLag(sources.sql).catch(() => null) : null;
-  // asked for by `./ops metrics` only (`?documents=1`): a count is a scan, probes stay cheap
-  const stored = options.documents && postgres.ok
-    ? await sources.sql<{ stored: string }[]>`select count(*) as stored from documents`
-      .then(([row]) => Number(row?.stored ?? 0)).catch(() => null)
-    : null;
+  const documents = counting ? await counting : null;
   const healthy = redis.ok && postgres.ok;
   return {
     status: healthy ? 200 : 503,
@@ -92,10 +93,28 @@ export async function healthReport(
         lagSeconds: queue.lagSeconds,
       },
       index: index && { waiting: index.waiting, refused: index.refused },
-      ...(options.documents ? { documents: stored === null ? null : { stored } } : {}),
+      ...(options.documents ? { documents } : {}),
       worker: sources.stats,
     },
   };
+}
+
+/** Documents stored in PostgreSQL and indexed in OpenSearch (each null when its store is away). */
+async function documentCounts(
+  sources: HealthSources,
+): Promise<{ stored: number | null; indexed: number | null }> {
+  const [stored, indexed] = await Promise.all([
+    sources.sql<{ stored: string }[]>`select count(*) as stored from documents`
+      .then(([row]) => Number(row?.stored ?? 0)).catch(() => null),
+    sources.index
+      ? sources.search.request<{ count: number }>(
+        "GET",
+        `/${encodeURIComponent(sources.index)}/_count`,
+        { timeoutMs: 2000 },
+      ).then((r) => r.count).catch(() => null)
+      : null,
+  ]);
+  return { stored, indexed };
 }
 
 /** Serves `GET /health` on the port until the signal aborts. */

@@ -66,6 +66,7 @@ ready.sources = {
   keys: worker.keys,
   stats: worker.stats,
   consumer: config.consumer,
+  index: config.endpoints.index,
 };
 log(
   "info",

@@ -35,9 +35,10 @@ describe("deno.json tasks", () => {
   it("keeps status and health read-only: no write outside the snapshot folder, no program that changes anything", () => {
     const observe = config.permissions.observe as { write?: string[]; run?: string[] };
     expect(observe.write).toEqual([".ops/snapshots"]);
-    // ps and ss read the process table; Deno runs the CLI again with exact grants (a compose
-    // environment's docker, a report file): nothing here can change the system by itself
-    expect(observe.run).toEqual(["ps", "ss", ...denoBinaries]);
+    // ps and ss read the process table, df the file systems' free space (metrics); Deno runs the
+    // CLI again with exact grants (a compose environment's docker, a report file): nothing here
+    // can change the system by itself
+    expect(observe.run).toEqual(["ps", "ss", "df", ...denoBinaries]);
     expect(config.tasks.health!.command).toContain("-P=observe");
     expect(config.tasks.status!.command).toContain("-P=observe");
   });
