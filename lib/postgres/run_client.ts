@@ -64,6 +64,8 @@ export function startClient(
       );
     }
   })();
+  // the caller may await something else first: a failure is handled there, not left unhandled
+  finished.catch(() => {});
   return { child, finished };
 }
 

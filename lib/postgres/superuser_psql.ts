@@ -78,6 +78,8 @@ export class PsqlSession {
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   readonly #lines: AsyncIterator<string>;
   #stderr = "";
+  /** Resolves when psql's stderr has ended (it has exited and everything it said is read). */
+  readonly #stderrDone: Promise<void>;
   #counter = 0;
   readonly #database: string;
 
@@ -86,12 +88,12 @@ export class PsqlSession {
     this.#database = database;
     this.#writer = child.stdin.getWriter();
     this.#lines = lines(child.stdout)[Symbol.asyncIterator]();
-    void (async () => {
+    this.#stderrDone = (async () => {
       const decoder = new TextDecoder();
       for await (const chunk of child.stderr) {
         this.#stderr = (this.#stderr + decoder.decode(chunk, { stream: true })).slice(-4096);
       }
-    })();
+    })().catch(() => {});
   }
 
   /** Opens a session on `database`. */
@@ -129,10 +131,13 @@ export class PsqlSession {
     while (true) {
       const next = await this.#lines.next();
       if (next.done) {
-        await this.#child.status;
-        await new Promise((r) => setTimeout(r, 20)); // let stderr catch up
+        const status = await this.#child.status;
+        // what psql said on its way out (a closed stream ends this; a stuck one gets 2 s)
+        await Promise.race([this.#stderrDone, new Promise((r) => setTimeout(r, 2000))]);
         const text = this.#stderr.trim();
-        const gone = postgresGoneReason(text);
+        // exit code 2: psql lost its connection (it may say nothing when the server vanished)
+        const gone = postgresGoneReason(text) ??
+          (status.code === 2 ? "the connection to the server was lost" : undefined);
         if (gone) {
           throw new PostgresGoneError(`query the database ${this.#database}`, `psql: ${gone}`);
         }
