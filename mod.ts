@@ -24,6 +24,11 @@ export { dependencyWaves, dependentsOf } from "./lib/graph/mod.ts";
 export { stackStatus } from "./lib/stack/mod.ts";
 export type { ServiceStatus, StackStatus } from "./lib/stack/mod.ts";
 export { runtimeFor } from "./lib/runtime/mod.ts";
+export { scheduleStatuses } from "./lib/schedule/schedule_status.ts";
+export type { Schedule, ScheduleStatus } from "./lib/schedule/mod.ts";
+export { MetricsCollector } from "./lib/metrics/mod.ts";
+export { sendNotification } from "./lib/notify/mod.ts";
+export type { NotificationPayload } from "./lib/notify/mod.ts";
 export type { Runtime, ServiceState } from "./lib/runtime/mod.ts";
 export { BusyError, ExitCode, FailedError, OpsError, UsageError } from "./lib/errors.ts";
 
