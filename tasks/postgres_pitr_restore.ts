@@ -93,6 +93,12 @@ export async function restorePostgresToPoint(
     maxConnections: number;
     superuser: string;
   };
+  if (ctx.runtime.kind !== "native") {
+    throw new UsageError(
+      "a point-in-time restore runs on the native runtime only, for now",
+      "restore the base backup and WAL from backups/<env>/ on a native environment; the archive itself works on compose",
+    );
+  }
   const beside = options.port !== undefined || options.targetDir !== undefined;
   if (beside && (options.port === undefined || options.targetDir === undefined)) {
     throw new UsageError(

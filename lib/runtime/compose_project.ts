@@ -51,13 +51,18 @@ export function composeVariables(environment: Environment): Record<string, strin
 /** The compose variables of one service's settings: `HAILMARY_REDIS_APPEND_ONLY=false`. */
 export function serviceVariables(service: ConfiguredService): Record<string, string> {
   const variables: Record<string, string> = {};
-  const prefix = `HAILMARY_${variableSuffix(service.definition.name)}_`;
-  for (const [key, value] of Object.entries(service.settings)) {
-    if (typeof value === "string" && secretRefPattern.test(value)) continue;
-    if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
-      variables[prefix + variableSuffix(key)] = String(value);
+  const add = (prefix: string, settings: Record<string, unknown>) => {
+    for (const [key, value] of Object.entries(settings)) {
+      if (typeof value === "string" && secretRefPattern.test(value)) continue;
+      if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
+        variables[prefix + variableSuffix(key)] = String(value);
+      } else if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+        // a group of settings (postgres `pitr`): HAILMARY_POSTGRES_PITR_MODE
+        add(`${prefix}${variableSuffix(key)}_`, value as Record<string, unknown>);
+      }
     }
-  }
+  };
+  add(`HAILMARY_${variableSuffix(service.definition.name)}_`, service.settings);
   return variables;
 }
 

@@ -77,11 +77,32 @@ export class NativeRuntime implements Runtime {
       } catch {
         return undefined;
       }
-      return { pid: Number(pidText.trim()), record: await readRecord(recordFile) };
+      return {
+        pid: Number(pidText.trim()),
+        record: await readRecord(recordFile),
+        companions: await readCompanionPids(service),
+      };
     }));
     const pids = found.flatMap((f) => (f && Number.isInteger(f.pid) && f.pid > 0 ? [f.pid] : []));
-    const live = new Map((await readProcStats(pids)).map((p) => [p.pid, p]));
-    return found.map((f): ProcessInfo => {
+    const companionPids = found.flatMap((f) => f?.companions.map((c) => c.pid) ?? []);
+    const live = new Map(
+      (await readProcStats([...pids, ...companionPids.filter((p) => p > 0)])).map((
+        p,
+      ) => [p.pid, p]),
+    );
+    const withCompanions = (info: ProcessInfo, f: (typeof found)[number]): ProcessInfo => {
+      if (!f?.companions.length) return info;
+      return {
+        ...info,
+        companions: f.companions.map((c) => {
+          const stat = live.get(c.pid);
+          const running = stat !== undefined && !isGone(stat);
+          return { name: c.name, pid: running ? c.pid : null, running };
+        }),
+      };
+    };
+    return found.map((f): ProcessInfo => withCompanions(inspectOne(f), f));
+    function inspectOne(f: (typeof found)[number]): ProcessInfo {
       if (!f) return { state: "stopped", pid: null, startedAt: null };
       const { pid, record } = f;
       const stat = live.get(pid);
@@ -100,7 +121,7 @@ export class NativeRuntime implements Runtime {
         pid,
         startedAt: record?.startedAt ?? null,
       };
-    });
+    }
   }
 
   async start(service: ConfiguredService, options: StartOptions = {}): Promise<LifecycleResult> {
@@ -366,6 +387,24 @@ export function companionPaths(
     recordFile: join(service.stateDir, "run", `${companion.name}.json`),
     logFile: join(service.stateDir, "logs", `${companion.name}.log`),
   };
+}
+
+/** The companions' pid files of a service (`run/<name>.pid` beside `run/service.pid`). */
+async function readCompanionPids(
+  service: ConfiguredService,
+): Promise<{ name: string; pid: number }[]> {
+  const out: { name: string; pid: number }[] = [];
+  const run = join(service.stateDir, "run");
+  try {
+    for await (const entry of Deno.readDir(run)) {
+      if (!entry.isFile || !entry.name.endsWith(".pid") || entry.name === "service.pid") continue;
+      const pid = Number((await Deno.readTextFile(join(run, entry.name)).catch(() => "")).trim());
+      if (pid > 0) out.push({ name: entry.name.slice(0, -".pid".length), pid });
+    }
+  } catch {
+    // no run folder yet
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** The pid of a companion whose process group still runs, else undefined. */

@@ -20,6 +20,8 @@ export interface ProcessInfo {
   health?: { healthy: boolean; detail: string };
   /** Running replicas, when the runtime can run several (compose scale). */
   replicas?: number;
+  /** Helper processes beside it (native companions, such as PostgreSQL's WAL receiver). */
+  companions?: { name: string; pid: number | null; running: boolean }[];
 }
 
 /** Options of {@link Runtime.start}. */

@@ -75,6 +75,8 @@ describe("stream mode", () => {
     const [second] = await receivers();
     expect(second).toBeGreaterThan(0);
     expect(second).not.toBe(first);
+    const status = JSON.parse((await opsOk(env.file, ["status", "--json"])).stdout);
+    expect(status.services[0].detail).toMatch(/wal-receiver running \(pid \d+\)/);
     await sql("create table t (n int); insert into t values (1)");
     expect(await sql("select count(*) from t")).toEqual([["1"]]);
   });

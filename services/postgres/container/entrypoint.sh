@@ -31,6 +31,26 @@ set -- -D "$data" -c config_file=/etc/hailmary/postgresql.conf -c "port=$port" \
   -c "shared_buffers=${HAILMARY_POSTGRES_SHARED_BUFFERS:-256MB}" \
   -c "max_connections=${HAILMARY_POSTGRES_MAX_CONNECTIONS:-100}"
 
+# point-in-time recovery (services.postgres.pitr): archive mode ships each finished WAL file into
+# the environment's archive folder, mounted at the same path as on the host
+case ${HAILMARY_POSTGRES_PITR_MODE:-off} in
+off) ;;
+archive)
+  archive=${HAILMARY_WAL_ARCHIVE_DIR:?set by the compose file}
+  mkdir -p "$archive"
+  chown postgres:postgres "$archive"
+  chmod 0700 "$archive"
+  chmod o+x "$(dirname "$archive")"
+  set -- "$@" -c archive_mode=on \
+    -c "archive_command=/usr/local/lib/hailmary/archive_wal.sh \"%p\" \"%f\" '$archive'" \
+    -c "archive_timeout=${HAILMARY_POSTGRES_PITR_ARCHIVE_TIMEOUT:-60}"
+  ;;
+*)
+  log "pitr mode '$HAILMARY_POSTGRES_PITR_MODE' is not available in a container yet (use archive)"
+  exit 1
+  ;;
+esac
+
 # a private, socket-only server for the init scripts: neither clients nor the
 # health check (which uses the shared socket folder) see a half-made role
 private=/var/run/postgresql
