@@ -8,6 +8,10 @@ import { FailedError } from "../errors.ts";
  * @throws {FailedError} when neither may be used: a stop that cannot signal must not look done.
  */
 export async function sendSignal(target: number, signal: Deno.Signal): Promise<boolean> {
+  // 0 is this process's own group, -1 every process, 1 and -1's group init: never a service
+  if (!Number.isInteger(target) || Math.abs(target) <= 1) {
+    throw new FailedError(`refusing to send ${signal} to ${target}: not a process of a service`);
+  }
   try {
     Deno.kill(target, signal);
     return true;
