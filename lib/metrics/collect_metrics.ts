@@ -5,7 +5,7 @@ import type { Runtime } from "../runtime/runtime.ts";
 import { serviceHost } from "../service/service_context.ts";
 import { httpGet, type Probe } from "../probes/mod.ts";
 import { stackStatus } from "../stack/stack_status.ts";
-import { readRuns } from "../schedule/run_history.ts";
+import { lastSuccessfulRun } from "../schedule/run_history.ts";
 import { scheduleStatuses } from "../schedule/schedule_status.ts";
 import { Exposition } from "./exposition.ts";
 
@@ -303,12 +303,11 @@ async function scheduleFigures(environment: Environment) {
   if ((environment.schedules ?? []).length === 0) return [];
   const statuses = await scheduleStatuses(environment);
   return await Promise.all(statuses.map(async (s) => {
-    const runs = s.lastRun && s.lastRun.exitCode !== 0
-      ? await readRuns(environment.stateDir, s.name)
-      : [];
     const lastSuccess = s.lastRun?.exitCode === 0
       ? s.lastRun.startedAt
-      : runs.findLast((r) => r.exitCode === 0)?.startedAt ?? null;
+      : s.lastRun
+      ? (await lastSuccessfulRun(environment.stateDir, s.name))?.startedAt ?? null
+      : null;
     return { ...s, lastSuccess };
   }));
 }

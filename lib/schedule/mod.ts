@@ -19,7 +19,13 @@ export {
 export type { CronFileChange } from "./cron_file.ts";
 export { readDueTimes, saveDueTimes } from "./due_times.ts";
 export type { DueTimes } from "./due_times.ts";
-export { appendRun, lastRun, readInstallRecord, readRuns } from "./run_history.ts";
+export {
+  appendRun,
+  lastRun,
+  lastSuccessfulRun,
+  readInstallRecord,
+  readRuns,
+} from "./run_history.ts";
 export type { InstallRecord, NotifyState, RunOutcome, ScheduleRun } from "./run_history.ts";
 export { runSchedule } from "./run_schedule.ts";
 export type { RunScheduleOptions, ScheduledRunResult } from "./run_schedule.ts";

@@ -61,33 +61,60 @@ export async function appendRun(stateDir: string, run: ScheduleRun): Promise<voi
   await pruneLogs(logDir(stateDir, run.schedule));
 }
 
-/** The runs of a schedule, oldest first (the last `limit` when given); none when it never ran. */
+/**
+ * The runs of a schedule, oldest first (the last `limit` when given, and only
+ * those are parsed); none when it never ran.
+ */
 export async function readRuns(
   stateDir: string,
   name: string,
   limit?: number,
 ): Promise<ScheduleRun[]> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(historyPath(stateDir, name));
-  } catch {
-    return [];
-  }
+  const lines = await historyLines(stateDir, name);
   const runs: ScheduleRun[] = [];
-  for (const line of text.split("\n")) {
-    if (line === "") continue;
-    try {
-      runs.push(JSON.parse(line) as ScheduleRun);
-    } catch {
-      // a line cut short by a crash: the others still count
-    }
+  for (const line of limit === undefined ? lines : lines.slice(-limit)) {
+    const run = parseRun(line);
+    if (run) runs.push(run);
   }
-  return limit === undefined ? runs : runs.slice(-limit);
+  return runs;
 }
 
 /** The newest run of a schedule, or null. */
 export async function lastRun(stateDir: string, name: string): Promise<ScheduleRun | null> {
   return (await readRuns(stateDir, name, 1))[0] ?? null;
+}
+
+/** The newest run that exited 0, read from the end of the history; null when none did. */
+export async function lastSuccessfulRun(
+  stateDir: string,
+  name: string,
+): Promise<ScheduleRun | null> {
+  const lines = await historyLines(stateDir, name);
+  for (let i = lines.length - 1; i >= 0; i--) {
+    // cheap test first: most lines are not parsed
+    if (!lines[i]!.includes('"exitCode":0,')) continue;
+    const run = parseRun(lines[i]!);
+    if (run?.exitCode === 0) return run;
+  }
+  return null;
+}
+
+async function historyLines(stateDir: string, name: string): Promise<string[]> {
+  try {
+    return (await Deno.readTextFile(historyPath(stateDir, name))).split("\n")
+      .filter((l) => l !== "");
+  } catch {
+    return [];
+  }
+}
+
+function parseRun(line: string): ScheduleRun | null {
+  try {
+    return JSON.parse(line) as ScheduleRun;
+  } catch {
+    // a line cut short by a crash: the others still count
+    return null;
+  }
 }
 
 async function pruneLogs(dir: string): Promise<void> {

@@ -16,6 +16,8 @@ import {
   type WebhookReceiver,
 } from "../helpers/schedule_env.ts";
 
+// unique per run: /etc/cron.d is shared by every suite on the machine
+const name = `schedtest-${Deno.pid}`;
 let env: ScheduleEnv;
 let receiver: WebhookReceiver;
 let sqlFile: string;
@@ -30,7 +32,7 @@ beforeAll(async () => {
   const dir = await Deno.makeTempDir({ prefix: "hailmary-schedule-sql-" });
   await Deno.chmod(dir, 0o755);
   sqlFile = join(dir, "check.sql");
-  env = await scheduleEnvironment(sharedStackEnv(), "schedtest", {
+  env = await scheduleEnvironment(sharedStackEnv(), name, {
     notifications: { webhooks: [{ url: "env:HAILMARY_TEST_HOOK" }] },
     schedules: [
       {
@@ -67,7 +69,7 @@ describe("schedule:run", () => {
     expect(first!.path).toBe(`/hooks/${receiver.token}`);
     expect(first!.body).toMatchObject({
       event: "failure",
-      environment: "schedtest",
+      environment: name,
       schedule: "st-psql",
       task: "postgres:psql",
       host: Deno.hostname(),
@@ -135,7 +137,7 @@ describe("schedule:run", () => {
   });
 
   it("a receiver that is down changes neither the exit code nor the run's end; a timeout stops the task", async () => {
-    const down = await scheduleEnvironment(sharedStackEnv(), "schedtestdown", {
+    const down = await scheduleEnvironment(sharedStackEnv(), `${name}-down`, {
       notifications: {
         webhooks: [{ url: "env:HAILMARY_DEAD_HOOK", timeout: 2 }, {
           url: "env:HAILMARY_UNSET_HOOK",
@@ -199,7 +201,7 @@ describe("notify:test", () => {
     const run = await ops(env.file, ["notify:test"], { env: hookEnv() });
     expect(run.code).toBe(0);
     const received = await receiver.waitFor(before + 1);
-    expect(received.at(-1)!.body).toMatchObject({ event: "test", environment: "schedtest" });
+    expect(received.at(-1)!.body).toMatchObject({ event: "test", environment: name });
     expect(run.stdout).toContain("delivered");
     expect(run.stdout).not.toContain(receiver.token);
   });
@@ -207,7 +209,7 @@ describe("notify:test", () => {
 
 describe("schedule:install", () => {
   it("writes /etc/cron.d/hailmary-<env> once: a second install changes nothing; uninstall removes it", async () => {
-    const file = "/etc/cron.d/hailmary-schedtest";
+    const file = `/etc/cron.d/hailmary-${name}`;
     const first = await ops(env.file, ["schedule:install", "--json"]);
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toMatchObject({ file, change: "written" });

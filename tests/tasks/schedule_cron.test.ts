@@ -16,6 +16,9 @@ import {
   type WebhookReceiver,
 } from "../helpers/schedule_env.ts";
 
+// unique per run: /etc/cron.d is shared by every suite on the machine
+const real = `cronreal-${Deno.pid}`;
+const missed = `cronmissed-${Deno.pid}`;
 let cronEnv: ScheduleEnv;
 let missedEnv: ScheduleEnv;
 let receiver: WebhookReceiver;
@@ -30,10 +33,10 @@ async function cronRuns(): Promise<boolean> {
 beforeAll(async () => {
   receiver = startReceiver();
   elsewhere = await Deno.makeTempDir({ prefix: "hailmary-cron-elsewhere-" });
-  cronEnv = await scheduleEnvironment(sharedStackEnv(), "cronreal", {
+  cronEnv = await scheduleEnvironment(sharedStackEnv(), real, {
     schedules: [{ name: "cr-every-minute", cron: "* * * * *", task: "health", timeout: 50 }],
   });
-  missedEnv = await scheduleEnvironment(sharedStackEnv(), "cronmissed", {
+  missedEnv = await scheduleEnvironment(sharedStackEnv(), missed, {
     notifications: { webhooks: [{ url: "env:HAILMARY_TEST_HOOK" }] },
     schedules: [{ name: "cm-every-minute", cron: "* * * * *", task: "health", grace: 0 }],
   });
@@ -57,7 +60,7 @@ describe("schedules under the system's cron", () => {
       const installed = await ops(cronEnv.file, ["schedule:install", "--json"]);
       expect(installed.code).toBe(0);
       expect(JSON.parse(installed.stdout)).toMatchObject({
-        file: "/etc/cron.d/hailmary-cronreal",
+        file: `/etc/cron.d/hailmary-${real}`,
         cronRunning: true,
       });
       const deadline = Date.now() + 130_000;
@@ -119,7 +122,7 @@ describe("schedules under the system's cron", () => {
       const [told] = await receiver.waitFor(1);
       expect(told!.body).toMatchObject({
         event: "missed",
-        environment: "cronmissed",
+        environment: missed,
         schedule: "cm-every-minute",
         task: "health",
         dueAt: due,
@@ -132,7 +135,7 @@ describe("schedules under the system's cron", () => {
 
       const metrics = await ops(missedEnv.file, ["metrics"]);
       expect(metrics.stdout).toContain(
-        'hailmary_schedule_missed{environment="cronmissed",schedule="cm-every-minute",task="health"} 1',
+        `hailmary_schedule_missed{environment="${missed}",schedule="cm-every-minute",task="health"} 1`,
       );
     },
     150_000,

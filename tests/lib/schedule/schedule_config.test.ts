@@ -7,7 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { loadEnvironment } from "../../../lib/config/mod.ts";
-import { appendRun, writeInstallRecord } from "../../../lib/schedule/run_history.ts";
+import {
+  appendRun,
+  lastSuccessfulRun,
+  readRuns,
+  writeInstallRecord,
+} from "../../../lib/schedule/run_history.ts";
 import { scheduleStatuses } from "../../../lib/schedule/schedule_status.ts";
 import { renderCronFile } from "../../../lib/schedule/cron_file.ts";
 import { sameAsHostTime } from "../../../lib/schedule/cron_expression.ts";
@@ -157,6 +162,33 @@ describe("last, next and missed runs", () => {
     [hourly] = await scheduleStatuses(environment, new Date("2026-11-29T11:01:30Z"));
     expect(hourly?.missed).toBe(true);
     expect(hourly?.missedDue).toBe("2026-11-29T11:00:00.000Z");
+  });
+
+  it("reads the newest runs and the last success from the end of the history", async () => {
+    const stateDir = join(dir, "history-state");
+    const run = (startedAt: string, exitCode: number) => ({
+      schedule: "h",
+      task: "health",
+      args: [],
+      host: "h",
+      startedAt,
+      endedAt: startedAt,
+      durationMs: 0,
+      exitCode,
+      outcome: exitCode === 0 ? "ok" as const : "failed" as const,
+      log: "/dev/null",
+      // a result that looks like a success must not be taken for the run's own exit code
+      result: { exitCode: 0, note: '"exitCode":0,' },
+    });
+    expect(await lastSuccessfulRun(stateDir, "h")).toBeNull();
+    await appendRun(stateDir, run("2026-11-29T01:00:00.000Z", 0));
+    await appendRun(stateDir, run("2026-11-29T02:00:00.000Z", 1));
+    await appendRun(stateDir, run("2026-11-29T03:00:00.000Z", 1));
+    expect((await lastSuccessfulRun(stateDir, "h"))?.startedAt).toBe("2026-11-29T01:00:00.000Z");
+    expect((await readRuns(stateDir, "h", 2)).map((r) => r.startedAt)).toEqual([
+      "2026-11-29T02:00:00.000Z",
+      "2026-11-29T03:00:00.000Z",
+    ]);
   });
 
   it("writes a cron file cron accepts: absolute ./ops, % escaped, other time zones checked each minute", async () => {
