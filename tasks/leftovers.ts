@@ -9,6 +9,7 @@ import { findTempFolders, setsFolder } from "../lib/backup/mod.ts";
 import { errorMessage, OpsError } from "../lib/errors.ts";
 import { describeLeftover, type FoundLeftover, type Leftover } from "../lib/leftovers/mod.ts";
 import { findScratchDatabases } from "../lib/postgres/scratch_databases.ts";
+import { findRecoveryScratch } from "../lib/postgres/recovery_server.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
 import { findOpenSearchLeftovers } from "./opensearch_backup.ts";
 import { findRedisLeftovers } from "./redis_backup.ts";
@@ -77,6 +78,13 @@ export async function cleanLeftovers(
     "scratch databases",
     true,
     () => findScratchDatabases(ctx.runtime, ctx.service("postgres")),
+  );
+  // a point-in-time restore that died leaves its scratch folder (and perhaps its server)
+  await look(
+    "postgres",
+    "restore scratch folders",
+    false,
+    () => findRecoveryScratch(ctx.service("postgres").stateDir),
   );
   await look("redis", "temp files", false, () => findRedisLeftovers(ctx));
   await look("opensearch", "snapshot repositories", true, () => findOpenSearchLeftovers(ctx));

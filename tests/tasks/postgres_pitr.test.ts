@@ -11,6 +11,7 @@ import {
   freePort,
   ops,
   opsOk,
+  processesMentioning,
   root,
   type TestEnvironment,
 } from "../helpers/test_stack.ts";
@@ -294,6 +295,44 @@ describe("a damaged archive", () => {
   });
 });
 
+describe("an interrupted restore", () => {
+  it("leaves its scratch folder, named after its run, which cleanup --leftovers removes", async () => {
+    const state = join(env.stateDir, "postgres");
+    const child = new Deno.Command(join(root, "ops"), {
+      args: ["postgres:restore", "--latest", "--yes", "--env", env.file],
+      cwd: root,
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    let scratch: string | undefined;
+    for (let i = 0; i < 400 && !scratch; i++) {
+      scratch = (await Array.fromAsync(Deno.readDir(state)))
+        .map((e) => e.name).find((n) => n.startsWith("pitr-restore-"));
+      if (!scratch) await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(scratch).toBeDefined();
+    // kill -9 of the task itself (the process that owns the folder), not of ./ops
+    const task = (await processesMentioning(`postgres:restore --latest --yes --env ${env.file}`))
+      .map((l) => Number(l.trim().split(/\s+/)[0]))
+      .filter((pid) => pid !== child.pid);
+    // ./ops runs the task in its own process, or again with the environment's folders granted
+    for (const pid of task.length ? task : [child.pid]) {
+      await new Deno.Command("kill", { args: ["-KILL", String(pid)] }).output();
+    }
+    await child.status;
+    expect(await exists(join(state, scratch!))).toBe(true);
+    const cleaned = await opsJson<{ removed: { name: string }[] }>([
+      "cleanup",
+      "--leftovers",
+      "--yes",
+    ]);
+    expect(cleaned.removed.map((r) => r.name)).toContain(scratch);
+    expect(await exists(join(state, scratch!))).toBe(false);
+    expect(await processesMentioning(join(state, scratch!))).toEqual([]);
+    expect(await count("batches")).toBeGreaterThan(0);
+  });
+});
+
 describe("losing the data folder", () => {
   it("kill -9 under a write load, data folder deleted: --latest brings back every row older than archiveTimeout", async () => {
     await sql("create table events (at timestamptz default clock_timestamp(), n int)");
@@ -329,5 +368,32 @@ describe("losing the data folder", () => {
       } lost`,
     );
     expect(await count("batches")).toBeGreaterThan(0);
+  });
+});
+
+describe("retention", () => {
+  it("prune removes old base backups and only the WAL no kept base backup needs", async () => {
+    const newest = await opsJson<PhysicalJson>(["postgres:backup", "--physical"]);
+    await sql("insert into batches values (40, 1)");
+    await archiveNow();
+    const before = await opsJson<{ from: string }>(["postgres:recovery-window"]);
+    const pruned = await opsJson<
+      { removed: string[]; wal: { keptFrom: string; files: string[] } }
+    >(["postgres:prune", "--keep-last", "1", "--yes"]);
+    expect(pruned.removed.length).toBeGreaterThan(0);
+    expect(pruned.removed).not.toContain(newest.id);
+    expect(pruned.wal.keptFrom).not.toBeNull();
+    expect(pruned.wal.files.length).toBeGreaterThan(0);
+    const first = (await Array.fromAsync(Deno.readDir(archive))).map((e) => e.name)
+      .filter((n) => /^[0-9A-F]{24}$/.test(n)).sort()[0]!;
+    // the newest base backup's first segment is kept, nothing before it
+    expect(first.slice(8)).toBe(
+      (await sql(`select pg_walfile_name('${newest.startLsn}')`))[0]![0]!.slice(8),
+    );
+    const after = await opsJson<{ from: string; gaps: unknown[] }>(["postgres:recovery-window"]);
+    expect(after.gaps).toEqual([]);
+    expect(Date.parse(after.from)).toBeGreaterThan(Date.parse(before.from));
+    const wal = await opsJson<{ ok: boolean }>(["postgres:verify", "--wal"]);
+    expect(wal.ok).toBe(true);
   });
 });
