@@ -172,6 +172,8 @@ export function scheduleTasks(): AnyTask[] {
       let change: CronFileChange;
       if (enabled.length === 0) {
         change = await cron.removeCronFile(paths);
+        const { removeCronVariables } = await import("../lib/schedule/cron_variables.ts");
+        await removeCronVariables(environment);
         await history.writeInstallRecord(environment.stateDir, environment.name, null);
       } else {
         try {
@@ -183,9 +185,16 @@ export function scheduleTasks(): AnyTask[] {
         }
         // cron runs as root: the log folder must exist before the first line runs
         await Deno.mkdir(join(environment.stateDir, "schedules"), { recursive: true });
+        const { writeCronVariables } = await import("../lib/schedule/cron_variables.ts");
+        const variables = await writeCronVariables(environment);
+        for (const name of variables.missing) {
+          ctx.output.warn(
+            `${name} is not set: scheduled runs will lack it (set it and install again, or use file:PATH)`,
+          );
+        }
         change = await cron.installCronFile(
           paths,
-          cron.renderCronFile(environment, { user: userName() }),
+          cron.renderCronFile(environment, { user: userName(), variables: variables.path }),
         );
         const before = await history.readInstallRecord(environment.stateDir, environment.name);
         const now = new Date().toISOString();
@@ -245,6 +254,8 @@ export function scheduleTasks(): AnyTask[] {
       const paths = await cronPaths(ctx.environment, options["cron-dir"]);
       const change = await cron.removeCronFile(paths);
       await history.writeInstallRecord(ctx.environment.stateDir, ctx.environment.name, null);
+      const { removeCronVariables } = await import("../lib/schedule/cron_variables.ts");
+      await removeCronVariables(ctx.environment);
       return {
         environment: ctx.environment.name,
         file: paths.file,

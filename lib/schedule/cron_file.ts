@@ -42,13 +42,17 @@ function shellWord(word: string): string {
  * whose offsets differ from the host's (Debian's cron has no CRON_TZ) runs
  * every minute with `--if-due`, which starts the task only in its due
  * minutes. Output goes to `<stateDir>/schedules/cron.log` (runs keep their
- * own logs). Ends with a newline: cron ignores a last line without one.
+ * own logs). With `variables`, each line first reads that file (the values
+ * of the environment's `env:` references, see `cron_variables.ts`). Ends with
+ * a newline: cron ignores a last line without one.
  */
 export function renderCronFile(
   environment: Environment,
-  options: { user: string; ops?: string } = { user: "root" },
+  options: { user: string; ops?: string; variables?: string | null } = { user: "root" },
 ): string {
-  const ops = shellWord(options.ops ?? join(projectRoot, "ops"));
+  // the values of env: references, read before ./ops starts (cron's environment has none)
+  const prefix = options.variables ? `set -a; . ${shellWord(options.variables)}; set +a; ` : "";
+  const ops = prefix + shellWord(options.ops ?? join(projectRoot, "ops"));
   const env = shellWord(environmentArgument(environment));
   const log = shellWord(join(environment.stateDir, "schedules", "cron.log"));
   const redirect = `>>${log} 2>&1`;

@@ -17,6 +17,13 @@ export {
   systemCronDir,
 } from "./cron_file.ts";
 export type { CronFileChange } from "./cron_file.ts";
+export {
+  cronVariableNames,
+  cronVariablesPath,
+  removeCronVariables,
+  writeCronVariables,
+} from "./cron_variables.ts";
+export type { CronVariables } from "./cron_variables.ts";
 export { readDueTimes, saveDueTimes } from "./due_times.ts";
 export type { DueTimes } from "./due_times.ts";
 export {

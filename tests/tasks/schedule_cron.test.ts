@@ -22,6 +22,7 @@ const missed = `cronmissed-${Deno.pid}`;
 let cronEnv: ScheduleEnv;
 let missedEnv: ScheduleEnv;
 let receiver: WebhookReceiver;
+let cronReceiver: WebhookReceiver;
 let elsewhere: string;
 
 async function cronRuns(): Promise<boolean> {
@@ -32,9 +33,22 @@ async function cronRuns(): Promise<boolean> {
 
 beforeAll(async () => {
   receiver = startReceiver();
+  cronReceiver = startReceiver();
   elsewhere = await Deno.makeTempDir({ prefix: "hailmary-cron-elsewhere-" });
   cronEnv = await scheduleEnvironment(sharedStackEnv(), real, {
-    schedules: [{ name: "cr-every-minute", cron: "* * * * *", task: "health", timeout: 50 }],
+    // the webhook's URL is in a variable of the installing shell, which cron does not have
+    notifications: { webhooks: [{ url: "env:HAILMARY_CRON_HOOK" }] },
+    schedules: [
+      { name: "cr-every-minute", cron: "* * * * *", task: "health", timeout: 50 },
+      {
+        name: "cr-fails",
+        cron: "* * * * *",
+        task: "postgres:psql",
+        args: ["-c", "select 1/0"],
+        timeout: 50,
+        notify: ["failure"],
+      },
+    ],
   });
   missedEnv = await scheduleEnvironment(sharedStackEnv(), missed, {
     notifications: { webhooks: [{ url: "env:HAILMARY_TEST_HOOK" }] },
@@ -45,6 +59,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await ops(cronEnv.file, ["schedule:uninstall"]);
   await receiver.close();
+  await cronReceiver.close();
   await cronEnv.remove();
   await missedEnv.remove();
   await Deno.remove(elsewhere, { recursive: true }).catch(() => {});
@@ -52,13 +67,21 @@ afterAll(async () => {
 
 describe("schedules under the system's cron", () => {
   it.concurrent(
-    "cron runs an installed every-minute schedule: a history record appears",
+    "cron runs an installed every-minute schedule (a history record), and a failing one reaches the webhook",
     async () => {
       expect(await cronRuns(), "no cron daemon runs: ./ops setup starts it").toBe(true);
       const history = join(cronEnv.stateDir, "schedules", "cr-every-minute", "history.ndjson");
       await Deno.remove(history).catch(() => {});
-      const installed = await ops(cronEnv.file, ["schedule:install", "--json"]);
+      const installed = await ops(cronEnv.file, ["schedule:install", "--json"], {
+        env: { HAILMARY_CRON_HOOK: cronReceiver.url },
+      });
       expect(installed.code).toBe(0);
+      // the cron file (world-readable) names the variables file, never the value
+      const cronText = await Deno.readTextFile(`/etc/cron.d/hailmary-${real}`);
+      expect(cronText).not.toContain(cronReceiver.token);
+      const variables = join(cronEnv.stateDir, "secrets", `cron-${real}.env`);
+      expect(cronText).toContain(`set -a; . ${variables}; set +a;`);
+      expect((await Deno.stat(variables)).mode! & 0o777).toBe(0o600);
       expect(JSON.parse(installed.stdout)).toMatchObject({
         file: `/etc/cron.d/hailmary-${real}`,
         cronRunning: true,
@@ -81,6 +104,16 @@ describe("schedules under the system's cron", () => {
       // cron starts jobs at the top of a minute
       expect(new Date(record.startedAt).getUTCSeconds()).toBeLessThan(20);
       expect(record.result.healthy).toBe(true);
+      // the failing schedule, run by cron at the same minute, told the webhook
+      const [told] = await cronReceiver.waitFor(1, 60_000);
+      expect(told!.body).toMatchObject({
+        event: "failure",
+        environment: real,
+        schedule: "cr-fails",
+        task: "postgres:psql",
+        exitCode: 1,
+      });
+      expect((told!.body.output as string[]).join("\n")).toContain("division by zero");
       const list = JSON.parse((await ops(cronEnv.file, ["schedule:list", "--json"])).stdout);
       expect(list.schedules[0]).toMatchObject({
         name: "cr-every-minute",
