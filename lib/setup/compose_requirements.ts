@@ -128,14 +128,16 @@ export const dockerdLogFile = "/var/log/hailmary-dockerd.log";
 /**
  * The daemon options setup starts dockerd with on a host without a service
  * manager: vfs storage, no iptables and no default bridge work in virtual
- * machines and containers where overlay mounts or netfilter are unavailable.
+ * machines and containers where overlay mounts or netfilter are unavailable,
+ * and the host's IP forwarding is left as it is (dockerd turns it on by
+ * default, routing between every interface of the host).
  * HAILMARY_DOCKERD_ARGS replaces them.
  */
 export function dockerdArgs(): string[] {
   const configured = Deno.env.get("HAILMARY_DOCKERD_ARGS")?.trim();
   return configured
     ? configured.split(/\s+/)
-    : ["--storage-driver=vfs", "--iptables=false", "--bridge=none"];
+    : ["--storage-driver=vfs", "--iptables=false", "--bridge=none", "--ip-forward=false"];
 }
 
 /**
@@ -266,8 +268,14 @@ export async function ensureComposeRequirements(
     const args = Object.entries(declared).filter(([, v]) => v !== null && v !== "");
     const base = service.build.args?.BASE_IMAGE;
     if (base && !succeeds("docker", ["image", "inspect", base])) {
-      output.info(`pulling the base image ${base}`);
-      if (!succeeds("docker", ["pull", "-q", base])) await importDebianBase(base, output);
+      // a registry is asked only when the image names one (registry.example.com/debian:12):
+      // an image from Docker Hub's default namespace is made here with debootstrap
+      if (namesRegistry(base)) {
+        output.info(`pulling the base image ${base}`);
+        if (!succeeds("docker", ["pull", "-q", base])) await importDebianBase(base, output);
+      } else {
+        await importDebianBase(base, output);
+      }
     }
     output.info(`${present ? "rebuilding" : "building"} ${service.image} for ${name}`);
     await run([
@@ -285,4 +293,11 @@ export async function ensureComposeRequirements(
     results.push({ name: label, action: "installed" });
   }
   return results;
+}
+
+/** Whether an image reference names its registry host (`host.tld/...`, `host:5000/...`, `localhost/...`). */
+export function namesRegistry(image: string): boolean {
+  const first = image.split("/")[0]!;
+  return image.includes("/") &&
+    (first.includes(".") || first.includes(":") || first === "localhost");
 }
