@@ -93,15 +93,12 @@ function renderRestore(result: PostgresRestoreResult, output: Output): void {
 }
 
 function renderPitrRestore(result: PitrRestoreResult, output: Output): void {
-  const rows = Object.values(result.tables).reduce((a, b) => a + b, 0);
   output.line(
     `restored base backup ${result.baseBackupId} replayed to ${
       describeTarget(result.target)
     }: stopped at ${result.replayedToLsn}${
       result.lastTransactionAt ? `, last transaction ${result.lastTransactionAt}` : ""
-    }, now on timeline ${result.timeline}; ${
-      Object.keys(result.tables).length
-    } table(s), ${rows} row(s) in ${(result.durationMs / 1000).toFixed(1)} s`,
+    }, now on timeline ${result.timeline}, in ${(result.durationMs / 1000).toFixed(1)} s`,
   );
   if (result.mode === "beside") {
     output.line(

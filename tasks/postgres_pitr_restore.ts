@@ -29,7 +29,7 @@ import { sleep } from "../lib/runtime/proc.ts";
 import { serviceUser } from "../lib/runtime/service_user.ts";
 import { projectRoot } from "../lib/paths.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
-import { assertBackupIntact } from "./assert_backup_intact.ts";
+import { hashFile } from "../lib/backup/checksum.ts";
 import { listPhysicalBackups, type PhysicalBackupDetails } from "./postgres_physical_backup.ts";
 
 /** Where a point-in-time restore stops. */
@@ -60,8 +60,6 @@ export interface PitrRestoreResult {
   lastTransactionAt: string | null;
   /** The timeline the restored server continues on. */
   timeline: number;
-  /** Rows by `schema.table` of the app database, as restored. */
-  tables: Record<string, number>;
   dataDir: string;
   /** The live data folder as it was before (in-place), kept until pruned. */
   safetyCopy: string | null;
@@ -113,7 +111,9 @@ export async function restorePostgresToPoint(
   const base = await chooseBaseBackup(ctx, options);
   const details = base.manifest.details as unknown as PhysicalBackupDetails;
   await checkWalChain(archiveDir, base, details, options.target);
-  await assertBackupIntact(ctx, base);
+  // the catalog's sha256s are checked while unpacking (one read); pg's own manifest first
+  const expected = new Map(base.manifest.files.map((f) => [join(base.path, f.path), f.sha256]));
+  await assertFileIntact(join(base.path, details.backupManifest), expected);
   const what = describeTarget(options.target);
   if (!beside) {
     await ctx.confirm(
@@ -167,21 +167,11 @@ export async function restorePostgresToPoint(
         ctx.output.info(`replaying archived WAL to ${what}...`);
         pid = await startRecoveryServer(spec);
         const reached = await waitRecovered(ctx, tools, spec, pid, options.target);
-        const tables = parseRowCounts(
-          await queryRecoveryServer(
-            tools,
-            spec,
-            tableRowCountsSql,
-            postgresAccess(service).database,
-          ) ??
-            [],
-        );
         const common = {
           service: "postgres" as const,
           baseBackupId: base.manifest.id,
           target: options.target,
           ...reached,
-          tables,
           port: spec.port,
         };
         if (beside) {
@@ -217,6 +207,21 @@ export async function restorePostgresToPoint(
       }
     },
   );
+}
+
+/** @throws {FailedError} when a file of the catalog does not match its recorded sha256. */
+async function assertFileIntact(
+  path: string,
+  expected: ReadonlyMap<string, string>,
+): Promise<void> {
+  const want = expected.get(path);
+  const found = (await hashFile(path)).sha256;
+  if (found !== want) {
+    throw new FailedError(
+      `${path} does not match its recorded sha256 (recorded ${want}, found ${found}): the backup is damaged, nothing was changed`,
+      { hint: "pick another base backup: ./ops postgres:backups" },
+    );
+  }
 }
 
 /** `recovery_target_*` and the restore command of the archive. */

@@ -242,7 +242,8 @@ try {
     const bulk = load(30, 2).catch(() => "");
     await new Promise((r) => setTimeout(r, 15_000));
     const pid = (await Deno.readTextFile(join(stateDir, "postgres", "run", "service.pid"))).trim();
-    await sh("kill", ["-KILL", `-${pid}`]);
+    // "--": procps kill takes "-PID" without it for an option and signals nothing
+    await sh("kill", ["-s", "KILL", "--", `-${pid}`]);
     stop = true;
     await Promise.all([writer, bulk]);
     await Deno.remove(dataDir, { recursive: true });
@@ -267,8 +268,14 @@ try {
     return { acked: acked.length, lost };
   };
 
-  const streamOnly = phases.size === 1 && phases.has("stream");
-  if (!streamOnly) {
+  report(
+    `database ${
+      (bytes / 1024 ** 3).toFixed(2)
+    } GiB (pgbench -s ${scale}), lz4 level 1 on both, ${rounds} round(s), ${
+      Deno.loadavg()[0]?.toFixed(1)
+    } load`,
+  );
+  if (phases.has("backup")) {
     // --- base backups, alternating
     const backup = { ours: [] as number[], pgbr: [] as number[] };
     for (let r = 1; r <= rounds; r++) {
@@ -283,6 +290,13 @@ try {
       );
     }
 
+    report(
+      `base backup     pgbackrest ${median(backup.pgbr).toFixed(1)} s, ours ${
+        median(backup.ours).toFixed(1)
+      } s: ratio ${(median(backup.ours) / median(backup.pgbr)).toFixed(2)} (target <= 1.1)`,
+    );
+  }
+  if (phases.has("restore")) {
     // --- WAL written after the backups, a point in the middle of it
     const loadRun = load(loadSeconds);
     await new Promise((r) => setTimeout(r, (loadSeconds / 2) * 1000));
@@ -373,6 +387,13 @@ try {
       for (const d of [d1, d2]) await Deno.remove(d, { recursive: true }).catch(() => {});
     }
 
+    report(
+      `PITR restore    pgbackrest ${median(restore.pgbr).toFixed(1)} s, ours ${
+        median(restore.ours).toFixed(1)
+      } s: ratio ${(median(restore.ours) / median(restore.pgbr)).toFixed(2)} (target <= 1.1)`,
+    );
+  }
+  if (phases.has("push")) {
     // --- archive throughput on the same finished segments
     const segments = [];
     for await (const e of Deno.readDir(walArchive)) {
@@ -408,6 +429,13 @@ try {
     await Deno.remove(src, { recursive: true });
     await Deno.remove(ourDir, { recursive: true });
 
+    report(
+      `archive push    ${sample.length} segments: archive_wal.sh ${
+        (sample.length / oursPush.seconds).toFixed(1)
+      } seg/s, pgbackrest archive-push ${(sample.length / pgbrPush.seconds).toFixed(1)} seg/s`,
+    );
+  }
+  if (phases.has("lag")) {
     // --- lag under a write load, each archiver alone
     const lagUnder = async (command: string) => {
       await setArchiveCommand(command);
@@ -434,37 +462,16 @@ try {
       `pgbackrest --config=${pgbrConf} --stanza=bench archive-push "%p"`,
     );
 
+    report(
+      `archive lag     pgbench -c 4 for ${loadSeconds} s: ours max ${lagOurs.maxLag} segment(s) behind (${lagOurs.segments} archived), pgbackrest max ${lagPgbr.maxLag} (${lagPgbr.segments} archived) (target < 2)`,
+    );
+  }
+  if (phases.has("rpo")) {
     const rpoOurs = await rpo("ours");
     await setArchiveCommand(both);
     await pgbackrest(["--stanza=bench", "stanza-upgrade"]).catch(() => {});
     const rpoPgbr = await rpo("pgbackrest");
 
-    console.log("");
-    report(
-      `database ${
-        (bytes / 1024 ** 3).toFixed(2)
-      } GiB (pgbench -s ${scale}), lz4 level 1 on both, ${rounds} round(s), ${
-        Deno.loadavg()[0]?.toFixed(1)
-      } load`,
-    );
-    report(
-      `base backup     pgbackrest ${median(backup.pgbr).toFixed(1)} s, ours ${
-        median(backup.ours).toFixed(1)
-      } s: ratio ${(median(backup.ours) / median(backup.pgbr)).toFixed(2)} (target <= 1.1)`,
-    );
-    report(
-      `PITR restore    pgbackrest ${median(restore.pgbr).toFixed(1)} s, ours ${
-        median(restore.ours).toFixed(1)
-      } s: ratio ${(median(restore.ours) / median(restore.pgbr)).toFixed(2)} (target <= 1.1)`,
-    );
-    report(
-      `archive push    ${sample.length} segments: archive_wal.sh ${
-        (sample.length / oursPush.seconds).toFixed(1)
-      } seg/s, pgbackrest archive-push ${(sample.length / pgbrPush.seconds).toFixed(1)} seg/s`,
-    );
-    report(
-      `archive lag     pgbench -c 4 for ${loadSeconds} s: ours max ${lagOurs.maxLag} segment(s) behind (${lagOurs.segments} archived), pgbackrest max ${lagPgbr.maxLag} (${lagPgbr.segments} archived) (target < 2)`,
-    );
     report(
       `RPO archive     kill -9 + data folder lost under load: ours ${rpoOurs.lost} of ${rpoOurs.acked} acknowledged commits lost, pgbackrest ${rpoPgbr.lost} of ${rpoPgbr.acked}`,
     );

@@ -66,6 +66,8 @@ export async function unpackBaseBackup(
   files: { base: string; wal: string | null },
   dataDir: string,
   user: ServiceUser | undefined,
+  /** The sha256 each file must have (by absolute path): checked on the way, in the same read. */
+  expected?: ReadonlyMap<string, string>,
 ): Promise<void> {
   await Deno.mkdir(dataDir, { mode: 0o700 });
   await Deno.chmod(dataDir, 0o700);
@@ -74,7 +76,7 @@ export async function unpackBaseBackup(
   if (files.wal) jobs.push([files.wal, join(dataDir, "pg_wal")]);
   for (const [file, into] of jobs) {
     // pg_wal comes from base.tar first; untar the WAL into it once it exists
-    await untar(tools, file, into, user);
+    await untar(tools, file, into, user, expected?.get(file));
   }
 }
 
@@ -83,6 +85,7 @@ async function untar(
   file: string,
   into: string,
   user: ServiceUser | undefined,
+  sha256?: string,
 ): Promise<void> {
   const client = startClient(tools.runtime, tools.service, [
     ...asUser(user),
@@ -95,7 +98,25 @@ async function untar(
     into,
   ], { stdin: "piped", ...(tools.signal ? { signal: tools.signal } : {}), attempt: "unpack" });
   const input = await Deno.open(file, { read: true });
-  await Promise.all([input.readable.pipeTo(client.child.stdin!), client.finished]);
+  // node:crypto hashes incrementally (WebCrypto cannot); loaded here, off the start-up path
+  const hash = sha256 ? (await import("node:crypto")).createHash("sha256") : undefined;
+  const hashing = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      hash?.update(chunk);
+      controller.enqueue(chunk);
+    },
+  });
+  await Promise.all([
+    input.readable.pipeThrough(hashing).pipeTo(client.child.stdin!),
+    client.finished,
+  ]);
+  const found = hash?.digest("hex");
+  if (sha256 && found !== sha256) {
+    throw new FailedError(
+      `${file} does not match its recorded sha256 (recorded ${sha256}, found ${found}): the backup is damaged, nothing live was changed`,
+      { hint: "pick another base backup: ./ops postgres:backups" },
+    );
+  }
 }
 
 /**

@@ -2,7 +2,7 @@
 # The archive_command of HailMary's PostgreSQL (services.postgres.pitr.mode: archive):
 #   archive_wal.sh %p %f ARCHIVE_DIR
 # Copies one finished WAL file (segment, timeline history, backup history) into
-# the WAL archive: a temp name, fsync, its sha256 in NAME.sha256 (fsynced), then a
+# the WAL archive: a temp name, its sha256 in NAME.sha256, both fsynced, then a
 # hard link to the final name (which fails rather than replace anything) and an
 # fsync of the folder. A file already archived with the same content is
 # accepted (the server retries after a crash); different content is refused:
@@ -18,10 +18,18 @@ case $name in
   ;;
 esac
 dest=$dir/$name
-digest() {
-  set -- $(sha256sum "$1")
-  echo "$1"
-}
+# sha256 of a file: openssl uses the CPU's SHA instructions (3x sha256sum's speed here)
+if command -v openssl >/dev/null 2>&1; then
+  digest() {
+    set -- $(openssl dgst -sha256 -r "$1")
+    echo "$1"
+  }
+else
+  digest() {
+    set -- $(sha256sum "$1")
+    echo "$1"
+  }
+fi
 if [ -e "$dest" ]; then
   new=$(digest "$src")
   if [ -f "$dest.sha256" ]; then
@@ -35,10 +43,10 @@ if [ -e "$dest" ]; then
 fi
 tmp=$dir/.tmp-$name.$$
 trap 'rm -f "$tmp" "$tmp.sha256"' EXIT
-dd if="$src" of="$tmp" bs=1M conv=fsync status=none
+cp "$src" "$tmp"
 sum=$(digest "$tmp")
 echo "$sum  $name" >"$tmp.sha256"
-sync "$tmp.sha256"
+sync "$tmp" "$tmp.sha256" # fsync both before either gets its name
 mv -f "$tmp.sha256" "$dest.sha256"
 ln "$tmp" "$dest"
 rm -f "$tmp"

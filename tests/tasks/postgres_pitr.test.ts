@@ -100,7 +100,6 @@ interface RestoreJson {
   baseBackupId: string;
   replayedToLsn: string;
   timeline: number;
-  tables: Record<string, number>;
   safetyCopy: string | null;
   pid: number | null;
 }
@@ -179,7 +178,6 @@ describe("point-in-time restore", () => {
     expect(restored.mode).toBe("in-place");
     expect(restored.baseBackupId).toBe(base.id);
     expect(restored.timeline).toBe(2);
-    expect(restored.tables["public.batches"]).toBe(200);
     expect(await sql("select batch, count(*) from batches group by 1 order by 1")).toEqual([
       ["1", "100"],
       ["2", "100"],
@@ -351,7 +349,10 @@ describe("losing the data folder", () => {
     const pid = Number(
       (await Deno.readTextFile(join(env.stateDir, "postgres", "run", "service.pid"))).trim(),
     );
-    await new Deno.Command("kill", { args: ["-KILL", `-${pid}`] }).output();
+    // "--": procps kill takes "-PID" without it for an option and signals nothing
+    const killed = await new Deno.Command("kill", { args: ["-s", "KILL", "--", `-${pid}`] })
+      .output();
+    expect(killed.code).toBe(0);
     stop = true;
     await writer;
     await Deno.remove(join(env.stateDir, "postgres", "data"), { recursive: true });

@@ -97,7 +97,10 @@ describe("stream mode", () => {
     const pid = Number(
       (await Deno.readTextFile(join(env.stateDir, "postgres", "run", "service.pid"))).trim(),
     );
-    await new Deno.Command("kill", { args: ["-KILL", `-${pid}`] }).output();
+    // "--": procps kill takes "-PID" without it for an option and signals nothing
+    const killed = await new Deno.Command("kill", { args: ["-s", "KILL", "--", `-${pid}`] })
+      .output();
+    expect(killed.code).toBe(0);
     stop = true;
     await writer;
     await Deno.remove(join(env.stateDir, "postgres", "data"), { recursive: true });
