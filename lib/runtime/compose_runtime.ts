@@ -63,19 +63,35 @@ export class ComposeRuntime implements Runtime {
     this.#waitTimeoutSeconds = options.waitTimeoutSeconds ?? 600;
   }
 
-  /** Every container of the project (one `compose ps`, one `docker inspect`). */
+  /**
+   * Every container of the project (one `compose ps`, one `docker inspect`).
+   * A container removed between the two (a stop or a one-off run ending) is
+   * listed again rather than failing the reading.
+   */
   async containers(signal?: AbortSignal): Promise<ContainerFacts[]> {
-    const ps = await dockerOutput(
-      this.#cli,
-      composeCommands.ps(this.project),
-      `listing the containers of ${this.project.name}`,
-      signal ? { signal } : {},
-    );
-    const ids = [...ps.matchAll(/"ID":\s*"([0-9a-f]+)"/g)].map((m) => m[1]!);
-    const inspected = ids.length
-      ? await dockerOutput(this.#cli, composeCommands.inspect(ids), "inspecting the containers")
-      : "";
-    return containerFacts(ps, inspected);
+    for (let attempt = 1;; attempt++) {
+      const ps = await dockerOutput(
+        this.#cli,
+        composeCommands.ps(this.project),
+        `listing the containers of ${this.project.name}`,
+        signal ? { signal } : {},
+      );
+      const ids = [...ps.matchAll(/"ID":\s*"([0-9a-f]+)"/g)].map((m) => m[1]!);
+      if (ids.length === 0) return containerFacts(ps, "");
+      const inspected = await runDocker(
+        this.#cli,
+        composeCommands.inspect(ids),
+        signal ? { signal } : {},
+      );
+      if (inspected.code === 0) return containerFacts(ps, inspected.stdout);
+      if (!/No such object/i.test(inspected.stderr) || attempt >= 3) {
+        throw new FailedError(
+          `inspecting the containers failed (docker exited with ${inspected.code}): ${
+            lastLines(inspected.stderr, 8)
+          }`,
+        );
+      }
+    }
   }
 
   async inspect(service: ConfiguredService): Promise<ProcessInfo> {

@@ -127,8 +127,9 @@ export const dockerdLogFile = "/var/log/hailmary-dockerd.log";
 
 /**
  * The daemon options setup starts dockerd with on a host without a service
- * manager: vfs storage, no iptables and no default bridge work in virtual
- * machines and containers where overlay mounts or netfilter are unavailable,
+ * manager: overlay2 storage (a container starts in a fraction of vfs's time,
+ * and no image is copied whole per layer), no iptables and no default bridge
+ * (virtual machines where netfilter is unavailable),
  * and the host's IP forwarding is left as it is (dockerd turns it on by
  * default, routing between every interface of the host).
  * HAILMARY_DOCKERD_ARGS replaces them.
@@ -137,7 +138,7 @@ export function dockerdArgs(): string[] {
   const configured = Deno.env.get("HAILMARY_DOCKERD_ARGS")?.trim();
   return configured
     ? configured.split(/\s+/)
-    : ["--storage-driver=vfs", "--iptables=false", "--bridge=none", "--ip-forward=false"];
+    : ["--storage-driver=overlay2", "--iptables=false", "--bridge=none", "--ip-forward=false"];
 }
 
 /**
