@@ -84,6 +84,9 @@ export default defineService({
         const pitr = ctx.settings.pitr;
         const archiveDir = walArchiveDir(ctx.environmentFolders.backupDir);
         if (pitr.mode !== "off") await prepareArchiveFolder(archiveDir, tools);
+        if (pitr.mode === "stream") {
+          await copyTimelineHistory(archiveDir, join(paths.data, "pg_wal"));
+        }
         let initialised = true;
         try {
           await Deno.stat(join(paths.data, "PG_VERSION"));
@@ -189,6 +192,25 @@ async function prepareArchiveFolder(
     await Deno.chmod(parent, ((info.mode ?? 0o750) & 0o777) | 0o001);
   }
   await tools.mkdir(archiveDir, 0o700);
+}
+
+/**
+ * pg_receivewal resumes on the timeline of the newest segment in the archive
+ * and asks the server for that timeline's history, which a server restored
+ * from a base backup (or switched from archive mode) may not hold: the
+ * archived history files are put into its pg_wal, as recovery itself does.
+ */
+async function copyTimelineHistory(archiveDir: string, walDir: string): Promise<void> {
+  try {
+    for await (const entry of Deno.readDir(archiveDir)) {
+      if (!/^[0-9A-F]{8}\.history$/.test(entry.name)) continue;
+      const target = join(walDir, entry.name);
+      if (await Deno.stat(target).then(() => true, () => false)) continue;
+      await Deno.copyFile(join(archiveDir, entry.name), target);
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
 }
 
 /** A path for `sh -c`, single-quoted. */
