@@ -161,6 +161,22 @@ describe("point-in-time restore", () => {
     expect(manifest.files.map((f: { path: string }) => f.path)).toContain("base/backup_manifest");
   });
 
+  it("verify --restore-test replays a base backup in a scratch server and counts its rows", async () => {
+    await sql("insert into batches values (0, 0)");
+    const probe = await opsJson<PhysicalJson>(["postgres:backup", "--physical"]);
+    const report = await opsJson<
+      { ok: boolean; restoreTest: { ok: boolean; rows: number; tables: number } }
+    >(["postgres:verify", probe.id, "--restore-test"]);
+    expect(report.ok).toBe(true);
+    expect(report.restoreTest).toMatchObject({ ok: true, rows: 1, tables: 1 });
+    await sql("delete from batches");
+    base = probe; // the newest base backup before the points restored to below
+    // nothing of the scratch server is left
+    const state = join(env.stateDir, "postgres");
+    expect((await Array.fromAsync(Deno.readDir(state))).map((e) => e.name))
+      .not.toContainEqual(expect.stringMatching(/^pitr-restore-/));
+  });
+
   it("--to-time between two batches brings back exactly the earlier batches, then the server takes writes", async () => {
     for (let batch = 1; batch <= 3; batch++) {
       await sql(`insert into batches select ${batch}, g from generate_series(1, 100) g`);
