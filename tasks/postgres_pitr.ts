@@ -115,9 +115,22 @@ function renderWindow(result: RecoveryWindowResult, output: Output): void {
   }
 }
 
-/** `postgres:prune`'s result: the backups and the WAL only they needed. */
+/** `postgres:prune`'s result: the backups, the WAL only they needed, old safety copies. */
 export interface PostgresPruneResult extends PruneResult {
   wal: WalPruneResult;
+  /** Data folders point-in-time restores set aside (`data.before-restore-*`) removed: all but the newest. */
+  safetyCopies: { kept: string | null; removed: string[] };
+}
+
+/** The data folders earlier in-place restores kept, newest last. */
+async function safetyCopies(stateDir: string): Promise<string[]> {
+  try {
+    return (await Array.fromAsync(Deno.readDir(stateDir)))
+      .filter((e) => e.isDirectory && /^data\.before-restore-\d{8}T\d{6}Z$/.test(e.name))
+      .map((e) => e.name).sort();
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -138,11 +151,26 @@ async function pruneWalAfter(ctx: TaskContext, result: PruneResult): Promise<Pos
     starts.length ? Math.min(...starts) : undefined,
     { dryRun: result.dryRun },
   );
-  return { ...result, wal };
+  const stateDir = ctx.service("postgres").stateDir;
+  const copies = await safetyCopies(stateDir);
+  const removed = copies.slice(0, -1);
+  if (!result.dryRun) {
+    for (const name of removed) await Deno.remove(join(stateDir, name), { recursive: true });
+  }
+  return { ...result, wal, safetyCopies: { kept: copies.at(-1) ?? null, removed } };
 }
 
 function renderPostgresPrune(result: PruneResult, output: Output): void {
   renderPrune(result, output);
+  const copies = (result as PostgresPruneResult).safetyCopies;
+  for (const name of copies?.removed ?? []) {
+    output.line(
+      `${result.dryRun ? "would remove" : "removed"}  ${name} (data folder set aside by a restore)`,
+    );
+  }
+  if (copies?.kept) {
+    output.line(`keep    ${copies.kept} (the newest data folder set aside by a restore)`);
+  }
   const wal = (result as PostgresPruneResult).wal;
   if (!wal) return;
   if (wal.keptFrom === null) {
@@ -199,10 +227,10 @@ export function postgresPitrTasks(): AnyTask[] {
   const prune = retentionPruneTask({
     id: "postgres:prune",
     summary:
-      "Remove old postgres backups by retention, and the archived WAL no kept base backup needs",
+      "Remove old postgres backups by retention, the archived WAL no kept base backup needs, and all but the newest data folder a restore set aside",
     service: "postgres",
     folder: "postgres",
-    noun: "postgres backup(s) and the WAL only they need",
+    noun: "postgres backup(s), the WAL only they need and older data folders set aside by restores",
     after: pruneWalAfter,
     render: renderPostgresPrune,
   });

@@ -394,9 +394,20 @@ describe("retention", () => {
     await sql("insert into batches values (40, 1)");
     await archiveNow();
     const before = await opsJson<{ from: string }>(["postgres:recovery-window"]);
-    const pruned = await opsJson<
-      { removed: string[]; wal: { keptFrom: string; files: string[] } }
-    >(["postgres:prune", "--keep-last", "1", "--yes"]);
+    const state = join(env.stateDir, "postgres");
+    const copies = (await Array.fromAsync(Deno.readDir(state))).map((e) => e.name)
+      .filter((n) => n.startsWith("data.before-restore-")).sort();
+    expect(copies.length).toBeGreaterThanOrEqual(2);
+    const pruned = await opsJson<{
+      removed: string[];
+      wal: { keptFrom: string; files: string[] };
+      safetyCopies: { kept: string; removed: string[] };
+    }>(["postgres:prune", "--keep-last", "1", "--yes"]);
+    expect(pruned.safetyCopies).toEqual({ kept: copies.at(-1), removed: copies.slice(0, -1) });
+    expect(
+      (await Array.fromAsync(Deno.readDir(state))).map((e) => e.name)
+        .filter((n) => n.startsWith("data.before-restore-")),
+    ).toEqual([copies.at(-1)]);
     expect(pruned.removed.length).toBeGreaterThan(0);
     expect(pruned.removed).not.toContain(newest.id);
     expect(pruned.wal.keptFrom).not.toBeNull();
