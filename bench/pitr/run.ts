@@ -14,7 +14,7 @@
 // Both tools archive at once (archive_command runs ours, then pgbackrest archive-push) while the
 // backups and restores are measured, so each has its own complete archive.
 //
-// Usage (from the project root, as root; apt-get install pgbackrest first):
+// Usage (from the project root, as root; installs pgbackrest with apt-get when it is missing):
 //   deno run -A bench/pitr/run.ts [--scale 70] [--rounds 2] [--load-seconds 20] [--keep]
 import { parseArgs } from "node:util";
 import { stringify } from "yaml";
@@ -85,6 +85,15 @@ const ops = (args: string[]) =>
     "--env",
     envFile,
   ]);
+
+// pgBackRest from Debian (the baseline): installed here when missing
+if (!(await new Deno.Command("sh", { args: ["-c", "command -v pgbackrest"] }).output()).success) {
+  console.log("installing pgbackrest (apt-get)...");
+  await sh("apt-get", ["install", "-y", "-q", "pgbackrest"], {
+    DEBIAN_FRONTEND: "noninteractive",
+    PATH: Deno.env.get("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin",
+  });
+}
 
 // the service user (pgBackRest and the servers run as it, like the stack's postgres)
 const passwd = await Deno.readTextFile("/etc/passwd");
