@@ -5,6 +5,7 @@ import type { Runtime } from "../runtime/runtime.ts";
 import { serviceHost } from "../service/service_context.ts";
 import { httpGet, type Probe } from "../probes/mod.ts";
 import { stackStatus } from "../stack/stack_status.ts";
+import { newestBackupIn } from "../stack/last_backups.ts";
 import { lastSuccessfulRun } from "../schedule/run_history.ts";
 import { scheduleStatuses } from "../schedule/schedule_status.ts";
 import { Exposition } from "./exposition.ts";
@@ -208,39 +209,10 @@ interface BackupFigures {
   totalBytes: number;
 }
 
-/** The newest complete backup of a service: the newest few ids are read, their manifests decide. */
+/** The newest complete backup of a service (the catalog's manifests decide). */
 async function newestBackup(backupDir: string, service: string): Promise<BackupFigures | null> {
-  const dir = join(backupDir, service);
-  const ids: string[] = [];
-  try {
-    for await (const entry of Deno.readDir(dir)) {
-      if (entry.isDirectory && !entry.name.startsWith(".")) ids.push(entry.name);
-    }
-  } catch {
-    return null;
-  }
-  ids.sort().reverse();
-  let newest: { finishedAt: string; totalBytes: number } | null = null;
-  for (const id of ids.slice(0, 5)) {
-    try {
-      const manifest = JSON.parse(await Deno.readTextFile(join(dir, id, "manifest.json"))) as {
-        finishedAt?: string;
-        totalBytes?: number;
-      };
-      if (typeof manifest.finishedAt !== "string") continue;
-      if (!newest || Date.parse(manifest.finishedAt) > Date.parse(newest.finishedAt)) {
-        newest = { finishedAt: manifest.finishedAt, totalBytes: manifest.totalBytes ?? 0 };
-      }
-    } catch {
-      // no manifest, no backup
-    }
-  }
-  return {
-    service,
-    count: ids.length,
-    finishedAt: newest?.finishedAt ?? null,
-    totalBytes: newest?.totalBytes ?? 0,
-  };
+  const found = await newestBackupIn(join(backupDir, service));
+  return found && { service, ...found };
 }
 
 /** How long a reading of the backup disk is reused (free space moves slowly; alerts wait 10 minutes). */

@@ -18,7 +18,19 @@ export async function lastBackups(
   return out;
 }
 
-async function newestBackup(dir: string): Promise<string | null> {
+/** The backups of one service folder: how many, and the newest one's finish time and size. */
+export interface NewestBackup {
+  count: number;
+  finishedAt: string | null;
+  totalBytes: number;
+}
+
+/**
+ * The newest complete backup in a service's catalog folder (null when the
+ * folder is missing). Backup ids sort by time, but a manifest's own finish
+ * time decides: the newest few are read.
+ */
+export async function newestBackupIn(dir: string): Promise<NewestBackup | null> {
   const ids: string[] = [];
   try {
     for await (const entry of Deno.readDir(dir)) {
@@ -27,16 +39,39 @@ async function newestBackup(dir: string): Promise<string | null> {
   } catch {
     return null;
   }
-  // Backup ids sort by time, but a manifest's own finish time decides: check the newest few.
   ids.sort().reverse();
-  let newest: string | null = null;
+  let newest: { finishedAt: string; totalBytes: number } | null = null;
   for (const id of ids.slice(0, 5)) {
-    const finished = await manifestTime(join(dir, id, "manifest.json"));
-    if (finished && (newest === null || Date.parse(finished) > Date.parse(newest))) {
-      newest = finished;
+    const read = await manifestFacts(join(dir, id, "manifest.json"));
+    if (read && (newest === null || Date.parse(read.finishedAt) > Date.parse(newest.finishedAt))) {
+      newest = read;
     }
   }
-  return newest;
+  return {
+    count: ids.length,
+    finishedAt: newest?.finishedAt ?? null,
+    totalBytes: newest?.totalBytes ?? 0,
+  };
+}
+
+async function newestBackup(dir: string): Promise<string | null> {
+  return (await newestBackupIn(dir))?.finishedAt ?? null;
+}
+
+async function manifestFacts(
+  path: string,
+): Promise<{ finishedAt: string; totalBytes: number } | null> {
+  const finishedAt = await manifestTime(path);
+  if (!finishedAt) return null;
+  try {
+    const manifest = JSON.parse(await Deno.readTextFile(path)) as { totalBytes?: unknown };
+    return {
+      finishedAt,
+      totalBytes: typeof manifest.totalBytes === "number" ? manifest.totalBytes : 0,
+    };
+  } catch {
+    return null;
+  }
 }
 
 async function manifestTime(path: string): Promise<string | null> {
