@@ -130,7 +130,8 @@ export function describeError(
       code: ExitCode.failed,
       message: text.replace(/, run again with the --allow-\w+ flag/, ""),
       hint: `the "${permissionSet ?? "ops"}" permission set of deno.json does not allow this: ` +
-        "keep the environment's folders where its file says, or add the path or program to that set",
+        "run the task through ./ops (each run is granted its environment's folders and the files " +
+        "it names), or add the path or program to lib/cli/permission_sets.ts",
     };
   }
   if (error instanceof Deno.errors.PermissionDenied) {
