@@ -63,7 +63,12 @@ function asOutputError(path: string, error: unknown): unknown {
   if (error instanceof UsageError) return error;
   if (!(error instanceof Error)) return error;
   return new UsageError(
-    `cannot write ${path}: ${error.message.replace(/ \(os error \d+\)/, "").replace(/: '.*$/, "").replace(/, run again with the --allow-\w+ flag/, "")}`,
+    `cannot write ${path}: ${
+      error.message.replace(/ \(os error \d+\)/, "").replace(/: '.*$/, "").replace(
+        /, run again with the --allow-\w+ flag/,
+        "",
+      )
+    }`,
     "name a file in a folder you can write",
   );
 }
