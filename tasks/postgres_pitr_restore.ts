@@ -152,17 +152,7 @@ export async function restorePostgresToPoint(
       let pid: number | undefined;
       try {
         ctx.output.info(`unpacking base backup ${base.manifest.id}...`);
-        await unpackBaseBackup(
-          tools,
-          {
-            base: join(base.path, details.base),
-            wal: details.wal ? join(base.path, details.wal) : null,
-          },
-          dataDir,
-          user,
-        );
-        await verifyUnpacked(tools, dataDir, join(base.path, details.backupManifest));
-        await writeOwned(join(dataDir, "recovery.signal"), "", user);
+        await unpackForRecovery(tools, base, dataDir, user);
         if (beside) assertPortFree(spec.port);
         ctx.output.info(`replaying archived WAL to ${what}...`);
         pid = await startRecoveryServer(spec);
@@ -650,6 +640,30 @@ function freePort(): number {
   return port;
 }
 
+/**
+ * A base backup unpacked into `dataDir` (with its WAL), checked with
+ * pg_verifybackup and marked for recovery: ready for a recovery server.
+ */
+async function unpackForRecovery(
+  tools: Parameters<typeof unpackBaseBackup>[0],
+  backup: BackupEntry,
+  dataDir: string,
+  user: Parameters<typeof unpackBaseBackup>[3],
+): Promise<void> {
+  const details = backup.manifest.details as unknown as PhysicalBackupDetails;
+  await unpackBaseBackup(
+    tools,
+    {
+      base: join(backup.path, details.base),
+      wal: details.wal ? join(backup.path, details.wal) : null,
+    },
+    dataDir,
+    user,
+  );
+  await verifyUnpacked(tools, dataDir, join(backup.path, details.backupManifest));
+  await writeOwned(join(dataDir, "recovery.signal"), "", user);
+}
+
 async function writeOwned(
   path: string,
   text: string,
@@ -684,7 +698,6 @@ export async function restoreTestPhysical(
   const began = performance.now();
   const service = ctx.service("postgres");
   const settings = service.settings as { maxConnections: number; superuser: string };
-  const details = backup.manifest.details as unknown as PhysicalBackupDetails;
   await removeStale(await findRecoveryScratch(service.stateDir));
   const user = await serviceUser(ctx.environment.serviceUser);
   const scratch = join(service.stateDir, await recoveryScratchName());
@@ -713,17 +726,7 @@ export async function restoreTestPhysical(
   let tables: Record<string, number> = {};
   try {
     ctx.output.info(`unpacking base backup ${backup.manifest.id} into ${scratch}...`);
-    await unpackBaseBackup(
-      tools,
-      {
-        base: join(backup.path, details.base),
-        wal: details.wal ? join(backup.path, details.wal) : null,
-      },
-      dataDir,
-      user,
-    );
-    await verifyUnpacked(tools, dataDir, join(backup.path, details.backupManifest));
-    await writeOwned(join(dataDir, "recovery.signal"), "", user);
+    await unpackForRecovery(tools, backup, dataDir, user);
     pid = await startRecoveryServer(spec);
     while (true) {
       const gone = await recoveryServerGone(pid, spec.logFile);

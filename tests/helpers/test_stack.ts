@@ -4,6 +4,7 @@
  */
 import { join } from "node:path";
 import { stringify } from "yaml";
+import postgres from "postgres";
 
 /** The project root (tests run from it). */
 export const root: string = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
@@ -147,4 +148,33 @@ export async function processesMentioning(text: string): Promise<string[]> {
   }).output();
   return new TextDecoder().decode(stdout).split("\n")
     .filter((l) => l.includes(text) && !/^\s*\d+\s+Z/.test(l) && !l.includes("ps -e"));
+}
+
+/**
+ * SIGKILL to a native service's whole process group (a crash of the server
+ * and every process it started), read from its pid file.
+ */
+export async function killServiceGroup(stateDir: string, service: string): Promise<void> {
+  const pid = Number(
+    (await Deno.readTextFile(join(stateDir, service, "run", "service.pid"))).trim(),
+  );
+  if (!(pid > 1)) throw new Error(`no pid of ${service} to kill (read ${pid})`);
+  // "--": procps kill takes "-PID" without it for an option and signals nothing
+  const killed = await new Deno.Command("kill", { args: ["-s", "KILL", "--", `-${pid}`] }).output();
+  if (!killed.success) throw new Error(`kill -s KILL -- -${pid} failed`);
+}
+
+/** A connection to a test environment's app database as the app user, over TCP. */
+export async function appSql(env: TestEnvironment): Promise<postgres.Sql> {
+  const password = (await Deno.readTextFile(join(env.stateDir, "secrets", "postgres-app-password")))
+    .trim();
+  return postgres({
+    host: "127.0.0.1",
+    port: env.ports.postgres!,
+    user: "app",
+    database: "app",
+    password,
+    max: 2,
+    onnotice: () => {},
+  });
 }

@@ -9,6 +9,7 @@ import { join } from "../../lib/path.ts";
 import {
   createTestEnvironment,
   freePort,
+  killServiceGroup,
   ops,
   opsOk,
   processesMentioning,
@@ -362,13 +363,7 @@ describe("losing the data folder", () => {
     })();
     await new Promise((r) => setTimeout(r, 6000));
     const killedAt = Date.now();
-    const pid = Number(
-      (await Deno.readTextFile(join(env.stateDir, "postgres", "run", "service.pid"))).trim(),
-    );
-    // "--": procps kill takes "-PID" without it for an option and signals nothing
-    const killed = await new Deno.Command("kill", { args: ["-s", "KILL", "--", `-${pid}`] })
-      .output();
-    expect(killed.code).toBe(0);
+    await killServiceGroup(env.stateDir, "postgres");
     stop = true;
     await writer;
     await Deno.remove(join(env.stateDir, "postgres", "data"), { recursive: true });

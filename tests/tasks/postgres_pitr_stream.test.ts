@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "../../lib/path.ts";
 import {
   createTestEnvironment,
+  killServiceGroup,
   ops,
   opsOk,
   processesMentioning,
@@ -94,13 +95,7 @@ describe("stream mode", () => {
       }
     })();
     await new Promise((r) => setTimeout(r, 4000));
-    const pid = Number(
-      (await Deno.readTextFile(join(env.stateDir, "postgres", "run", "service.pid"))).trim(),
-    );
-    // "--": procps kill takes "-PID" without it for an option and signals nothing
-    const killed = await new Deno.Command("kill", { args: ["-s", "KILL", "--", `-${pid}`] })
-      .output();
-    expect(killed.code).toBe(0);
+    await killServiceGroup(env.stateDir, "postgres");
     stop = true;
     await writer;
     await Deno.remove(join(env.stateDir, "postgres", "data"), { recursive: true });
