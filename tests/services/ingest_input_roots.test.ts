@@ -8,9 +8,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
-import postgres from "postgres";
+import type postgres from "postgres";
 import { createClient } from "redis";
-import { createTestEnvironment, ops, opsOk, type TestEnvironment } from "../helpers/test_stack.ts";
+import {
+  appSql,
+  createTestEnvironment,
+  ops,
+  opsOk,
+  type TestEnvironment,
+} from "../helpers/test_stack.ts";
 
 let env: TestEnvironment;
 let sql: ReturnType<typeof postgres>;
@@ -59,17 +65,7 @@ beforeAll(async () => {
   await Deno.mkdir(join(outside, "folder"), { recursive: true });
   await Deno.writeTextFile(join(outside, "secret.md"), `# Outside\n\nthe ${secretWord} note\n`);
   await Deno.writeTextFile(join(outside, "folder", "inner.md"), `# Inner\n\n${secretWord}\n`);
-  const password = (await Deno.readTextFile(join(env.stateDir, "secrets", "postgres-app-password")))
-    .trim();
-  sql = postgres({
-    host: "127.0.0.1",
-    port: env.ports.postgres!,
-    user: "app",
-    database: "app",
-    password,
-    max: 2,
-    onnotice: () => {},
-  });
+  sql = await appSql(env);
   redis = createClient({
     socket: { host: "127.0.0.1", port: env.ports.redis! },
     password: (await Deno.readTextFile(join(env.stateDir, "secrets", "redis-password"))).trim(),

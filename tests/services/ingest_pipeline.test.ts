@@ -8,12 +8,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
-import postgres from "postgres";
+import type postgres from "postgres";
 import { contentHash } from "../../lib/ingest/content_hash.ts";
 import { storeFiles } from "../../lib/ingest/document_store.ts";
 import { parseDocumentFile } from "../../lib/ingest/parse_document_file.ts";
 import { type Corpus, writeCorpus } from "../helpers/ingest_corpus.ts";
-import { createTestEnvironment, ops, opsOk, type TestEnvironment } from "../helpers/test_stack.ts";
+import {
+  appSql,
+  createTestEnvironment,
+  ops,
+  opsOk,
+  type TestEnvironment,
+} from "../helpers/test_stack.ts";
 
 let env: TestEnvironment;
 /** The ingestor's inbox, its one input root here: every corpus is written into it. */
@@ -122,17 +128,7 @@ beforeAll(async () => {
   await opsOk(env.file, ["up"]);
   web = `http://127.0.0.1:${env.ports.web}`;
   search = `http://127.0.0.1:${env.ports.opensearch}`;
-  const password = (await Deno.readTextFile(join(env.stateDir, "secrets", "postgres-app-password")))
-    .trim();
-  sql = postgres({
-    host: "127.0.0.1",
-    port: env.ports.postgres!,
-    user: "app",
-    database: "app",
-    password,
-    max: 2,
-    onnotice: () => {},
-  });
+  sql = await appSql(env);
   inbox = join(env.stateDir, "ingestor", "inbox");
   corpus = await writeCorpus(join(inbox, "corpus"));
 });
