@@ -75,8 +75,11 @@ async function readTable(
   }
   if (initElapsed === undefined && !(acceptPartial && rows.length > 0)) return undefined;
   const out: ProcStat[] = [];
-  for (const { cols, etimes } of rows) {
+  for (const { cols, etimes: read } of rows) {
     const [pid, ppid, pgid, state, , cpu, rss, ...comm] = cols;
+    // a process started in the instant ps read the clock comes out with a negative
+    // elapsed time wrapped to ~2^32 s: it is older than nothing, it started just now
+    const etimes = (initElapsed !== undefined ? read > initElapsed : read > 2 ** 31) ? 0 : read;
     if (wanted && !wanted.has(Number(pid))) continue;
     out.push({
       pid: Number(pid),

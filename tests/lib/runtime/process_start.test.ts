@@ -72,4 +72,19 @@ describe("a failed look at the process table", () => {
       await expect(readProcStat(Deno.pid)).rejects.toThrow(/no reading of the process table/);
     });
   });
+
+  it("reads a process ps caught in the instant it started (elapsed time wrapped to ~2^32 s) as just started", async () => {
+    // ps computes now - start; for a process created as it read the clock that is -1,
+    // printed as 4294967295: the reading must not become a start in the distant past
+    await withFakePs(
+      `${realPs} "$@" | awk -v me=${Deno.pid} '$1 == me { $5 = 4294967295 } { print }'`,
+      async () => {
+        const caught = (await readProcStat(Deno.pid))!;
+        const init = (await readProcStat(1))!;
+        expect(caught.sinceInit).toBeGreaterThanOrEqual(0);
+        expect(Math.abs(caught.startedEpoch - Date.now() / 1000)).toBeLessThanOrEqual(2);
+        expect(init.sinceInit).toBe(0);
+      },
+    );
+  });
 });
