@@ -65,26 +65,30 @@ export class ComposeRuntime implements Runtime {
 
   /**
    * Every container of the project (one `compose ps`, one `docker inspect`).
-   * A container removed between the two (a stop or a one-off run ending) is
-   * listed again rather than failing the reading.
+   * A container removed while it is read (during `compose ps`, or between it
+   * and `docker inspect`: a stop or a one-off run ending) makes the reading
+   * start again, up to three times, rather than fail.
    */
   async containers(signal?: AbortSignal): Promise<ContainerFacts[]> {
+    const options = signal ? { signal } : {};
     for (let attempt = 1;; attempt++) {
-      const ps = await dockerOutput(
-        this.#cli,
-        composeCommands.ps(this.project),
-        `listing the containers of ${this.project.name}`,
-        signal ? { signal } : {},
-      );
-      const ids = [...ps.matchAll(/"ID":\s*"([0-9a-f]+)"/g)].map((m) => m[1]!);
-      if (ids.length === 0) return containerFacts(ps, "");
-      const inspected = await runDocker(
-        this.#cli,
-        composeCommands.inspect(ids),
-        signal ? { signal } : {},
-      );
-      if (inspected.code === 0) return containerFacts(ps, inspected.stdout);
-      if (!/No such object/i.test(inspected.stderr) || attempt >= 3) {
+      const lastTry = attempt >= 3;
+      const ps = await runDocker(this.#cli, composeCommands.ps(this.project), options);
+      if (ps.code !== 0) {
+        if (lastTry || !containerVanished(ps.stderr)) {
+          throw new FailedError(
+            `listing the containers of ${this.project.name} failed (docker exited with ${ps.code}): ${
+              lastLines(ps.stderr, 8)
+            }`,
+          );
+        }
+        continue;
+      }
+      const ids = [...ps.stdout.matchAll(/"ID":\s*"([0-9a-f]+)"/g)].map((m) => m[1]!);
+      if (ids.length === 0) return containerFacts(ps.stdout, "");
+      const inspected = await runDocker(this.#cli, composeCommands.inspect(ids), options);
+      if (inspected.code === 0) return containerFacts(ps.stdout, inspected.stdout);
+      if (lastTry || !containerVanished(inspected.stderr)) {
         throw new FailedError(
           `inspecting the containers failed (docker exited with ${inspected.code}): ${
             lastLines(inspected.stderr, 8)
@@ -397,4 +401,9 @@ export function composeError(stderr: string): string {
 
 function elapsed(began: number): number {
   return Math.round(performance.now() - began);
+}
+
+/** Whether docker failed because a container went away while it was being read. */
+function containerVanished(stderr: string): boolean {
+  return /No such (object|container)/i.test(stderr);
 }
