@@ -22,7 +22,11 @@ const families: [string, "gauge" | "counter", string][] = [
   ],
   ["hailmary_service_probe_latency_seconds", "gauge", "How long the service's probe took"],
   ["hailmary_service_start_time_seconds", "gauge", "Unix time the service's process started"],
-  ["hailmary_service_restarts_total", "counter", "Restarts this exporter saw (a new start time)"],
+  [
+    "hailmary_service_restarts_total",
+    "counter",
+    "Starts after a crash (native: since the last stop on purpose; compose: Docker's restart count)",
+  ],
   ["hailmary_backups", "gauge", "Backups in the catalog"],
   [
     "hailmary_backup_last_success_timestamp_seconds",
@@ -89,18 +93,15 @@ async function bounded<T>(work: Promise<T>, fallback: T): Promise<T> {
 
 /**
  * Collects the stack's metrics: services (up, healthy, probe latency, start
- * time, restarts seen), the backup catalog (newest backup's time and size,
+ * time, starts after a crash), the backup catalog (newest backup's time and size,
  * free space), schedules (last run, result, next run, missed), the ingest
  * queue (from the ingestor's /health) and documents stored and indexed.
  * Every source is read at once and bounded: one that does not answer leaves
- * its series out of this scrape instead of failing it. Keep one collector
- * per exporter: it counts restarts between scrapes.
+ * its series out of this scrape instead of failing it.
  */
 export class MetricsCollector {
   readonly #environment: Environment;
   readonly #runtime: Runtime;
-  readonly #starts = new Map<string, string>();
-  readonly #restarts = new Map<string, number>();
 
   constructor(environment: Environment, runtime: Runtime) {
     this.#environment = environment;
@@ -134,13 +135,10 @@ export class MetricsCollector {
       }
       if (s.startedAt) {
         out.add("hailmary_service_start_time_seconds", labels, seconds(s.startedAt)!);
-        const before = this.#starts.get(s.name);
-        if (before !== undefined && before !== s.startedAt) {
-          this.#restarts.set(s.name, (this.#restarts.get(s.name) ?? 0) + 1);
-        }
-        this.#starts.set(s.name, s.startedAt);
       }
-      out.add("hailmary_service_restarts_total", labels, this.#restarts.get(s.name) ?? 0);
+      if (s.crashRestarts !== null) {
+        out.add("hailmary_service_restarts_total", labels, s.crashRestarts);
+      }
     }
     for (const b of backups) {
       if (!b) continue;

@@ -21,6 +21,8 @@ export interface ContainerFacts {
   addresses: string[];
   /** Output of the last health check run, trimmed. */
   lastCheck: string | null;
+  /** Times Docker restarted the container (its restart policy, after an exit). */
+  restartCount: number;
 }
 
 interface PsEntry {
@@ -34,6 +36,7 @@ interface PsEntry {
 
 interface InspectEntry {
   Id?: string;
+  RestartCount?: number;
   State?: {
     Status?: string;
     Pid?: number;
@@ -80,6 +83,7 @@ export function containerFacts(psText: string, inspectText: string): ContainerFa
         p.PublishedPort ? [p.PublishedPort] : []
       ),
       lastCheck: last ? last.split("\n").slice(-3).join(" ").slice(0, 200) : null,
+      restartCount: detail?.RestartCount ?? 0,
       addresses: Object.values(detail?.NetworkSettings?.Networks ?? {}).flatMap((n) =>
         n.IPAddress ? [n.IPAddress] : []
       ),
@@ -104,12 +108,14 @@ export function serviceProcessInfo(
 ): ProcessInfo {
   const sorted = [...containers].sort((a, b) => a.replica - b.replica);
   const running = sorted.filter((c) => c.status === "running");
+  const restarts = sorted.reduce((sum, c) => sum + c.restartCount, 0);
   if (running.length > 0) {
     const first = running[0]!;
     const info: ProcessInfo = {
       state: running.every((c) => c.health === "starting") ? "starting" : "running",
       pid: first.pid,
       startedAt: first.startedAt,
+      restarts,
     };
     if (sorted.length > 1) info.replicas = running.length;
     const published = port !== undefined && running.some((c) => c.publishedPorts.includes(port));
@@ -124,6 +130,7 @@ export function serviceProcessInfo(
       pid: null,
       startedAt: null,
       reason: `restarting after it ${exitReason(first)}`,
+      restarts,
     };
   }
   if (first.status === "dead" || (first.status === "exited" && first.exitCode !== 0)) {

@@ -35,6 +35,8 @@ interface ProcessRecord extends ProcessStart {
   startedAt: string;
   readyAt?: string;
   port?: number;
+  /** Starts after a crash since the service was last stopped on purpose. */
+  restarts?: number;
 }
 
 /** The files the native runtime keeps for a service under its state folder. */
@@ -114,12 +116,14 @@ export class NativeRuntime implements Runtime {
           pid: null,
           startedAt: record?.startedAt ?? null,
           reason: `process ${pid} is gone but was not stopped`,
+          restarts: record?.restarts ?? 0,
         };
       }
       return {
         state: record?.readyAt ? "running" : "starting",
         pid,
         startedAt: record?.startedAt ?? null,
+        restarts: record?.restarts ?? 0,
       };
     }
   }
@@ -169,6 +173,8 @@ export class NativeRuntime implements Runtime {
       startedAt: new Date().toISOString(),
     };
     if (service.port !== undefined) record.port = service.port;
+    // a start after a crash counts as a restart until the service is stopped on purpose
+    if (info.state === "crashed") record.restarts = (info.restarts ?? 0) + 1;
     await writeRecord(paths.recordFile, record);
 
     try {

@@ -18,6 +18,11 @@ export interface ProcessInfo {
    * production): status and health use it instead of the probe.
    */
   health?: { healthy: boolean; detail: string };
+  /**
+   * Times the service was started again after it crashed: native, since it was
+   * last stopped on purpose; compose, Docker's restart count (summed over replicas).
+   */
+  restarts?: number;
   /** Running replicas, when the runtime can run several (compose scale). */
   replicas?: number;
   /** Helper processes beside it (native companions, such as PostgreSQL's WAL receiver). */

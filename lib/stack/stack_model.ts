@@ -334,6 +334,7 @@ export class LiveStackModel implements StackModel {
         detail: this.#statuses ? "unknown" : "probing...",
         startedAt: null,
         uptimeSeconds: null,
+        crashRestarts: null,
         dependsOn: Object.keys(configured.definition.dependsOn),
       };
       const cpu = this.#slow.cpu.get(name);

@@ -14,6 +14,8 @@ export interface ServiceStatus {
   detail: string;
   startedAt: string | null;
   uptimeSeconds: number | null;
+  /** Starts after a crash, as the runtime counts them (null where it keeps no count). */
+  crashRestarts: number | null;
   dependsOn: string[];
 }
 
@@ -50,6 +52,7 @@ function statusOf(
     uptimeSeconds: running && startedAt
       ? Math.max(0, Math.round((Date.now() - Date.parse(startedAt)) / 1000))
       : null,
+    crashRestarts: info.restarts ?? null,
     dependsOn: Object.keys(service.definition.dependsOn),
   };
 }

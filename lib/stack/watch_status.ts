@@ -52,6 +52,7 @@ export async function watchStatus(options: WatchStatusOptions): Promise<StackSta
         detail: s.detail,
         startedAt: s.startedAt,
         uptimeSeconds: s.uptimeSeconds,
+        crashRestarts: s.crashRestarts,
         dependsOn: s.dependsOn,
       })),
     };

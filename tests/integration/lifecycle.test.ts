@@ -18,6 +18,7 @@ interface StatusJson {
     pid: number | null;
     port: number | null;
     detail: string;
+    crashRestarts: number | null;
   }[];
 }
 
@@ -87,8 +88,14 @@ describe("stack lifecycle on real servers", () => {
     const start = await opsOk(env.file, ["redis:start"]);
     expect(start.stdout).toContain("redis: restarted after crash");
     const recovered = service(await status(), "redis");
-    expect(recovered).toMatchObject({ state: "running", healthy: true });
+    expect(recovered).toMatchObject({ state: "running", healthy: true, crashRestarts: 1 });
     expect(recovered.pid).not.toBe(pid);
+    expect(service(await status(), "postgres").crashRestarts).toBe(0);
+    // the exporter reports the runtime's count: an alert on restarts needs no long-running exporter
+    const metrics = await opsOk(env.file, ["metrics"]);
+    expect(metrics.stdout).toMatch(
+      /^hailmary_service_restarts_total\{[^}]*service="redis"[^}]*\} 1$/m,
+    );
   });
 
   it("refuses to start a service whose port another process holds, naming the holder", async () => {

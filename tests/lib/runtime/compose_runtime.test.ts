@@ -203,6 +203,7 @@ describe("container state", () => {
       }]),
       inspect([{
         Id: "aaa111",
+        RestartCount: 2,
         State: {
           Status: "running",
           Pid: 4242,
@@ -213,7 +214,12 @@ describe("container state", () => {
       }]),
     );
     const info = serviceProcessInfo(facts, 5432);
-    expect(info).toEqual({ state: "running", pid: 4242, startedAt: "2026-01-02T03:04:05.123Z" });
+    expect(info).toEqual({
+      state: "running",
+      pid: 4242,
+      startedAt: "2026-01-02T03:04:05.123Z",
+      restarts: 2,
+    });
   });
 
   it("takes health from the container where the port is not published", () => {

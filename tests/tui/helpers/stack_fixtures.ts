@@ -23,6 +23,7 @@ export function service(name: string, overrides: Partial<ServiceSnapshot> = {}):
     detail: healthy ? "ok" : state,
     startedAt: running ? "2026-01-01T00:00:00.000Z" : null,
     uptimeSeconds: running ? 125 : null,
+    crashRestarts: running ? 0 : null,
     dependsOn: [],
     restarts: 0,
     cpuPercent: running ? 1.2 : null,
