@@ -1,6 +1,6 @@
 /**
  * The test suite as `./ops test` and CI run it: the main files first, then the
- * dashboard's terminal end-to-end test on its own (it drives a real tmux
+ * dashboard's terminal end-to-end tests on their own (it drives a real tmux
  * terminal and needs the machine to itself), each with its own JSON report
  * that `.ci/run` adds up. The second run happens even when the first fails, so
  * both reports always exist; the exit code is the first failure's.
@@ -11,7 +11,10 @@
  */
 
 const vitest = ["run", "-A", "npm:vitest@4.1.12", "run"];
-const terminalTest = "tests/tui/dashboard_e2e.test.ts";
+const terminalTests = [
+  "tests/tui/dashboard_e2e.test.ts",
+  "tests/tui/dashboard_schedule_e2e.test.ts",
+];
 
 async function run(args: string[]): Promise<number> {
   const { code } = await new Deno.Command(Deno.execPath(), {
@@ -25,9 +28,9 @@ async function run(args: string[]): Promise<number> {
 
 if (import.meta.main) {
   if (Deno.args.length > 0) Deno.exit(await run(Deno.args));
-  const main = await run(["--exclude", terminalTest]);
+  const main = await run(terminalTests.flatMap((file) => ["--exclude", file]));
   const terminal = await run([
-    terminalTest,
+    ...terminalTests,
     "--outputFile.json=.ops/test-results-terminal.json",
   ]);
   Deno.exit(main !== 0 ? main : terminal);

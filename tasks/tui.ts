@@ -27,6 +27,13 @@ export function tuiTasks(): AnyTask[] {
         placeholder: "SECONDS",
       },
     },
+    // a schedule run from the dashboard posts its notifications from this process:
+    // the webhooks' hosts are granted to the dashboard as they are to schedule:run
+    needs: async ({ environment }) => {
+      if (!environment.notifications?.webhooks.length) return {};
+      const { webhookHosts } = await import("../lib/notify/webhook.ts");
+      return { net: await webhookHosts(environment) };
+    },
     run: async (ctx, { options }) => {
       if (!Deno.stdin.isTerminal() || !Deno.stdout.isTerminal()) {
         throw new UsageError(

@@ -64,11 +64,15 @@ export interface WebhookReceiver {
   close(): Promise<void>;
 }
 
-/** Starts a receiver that answers 204 to every POST and records it. */
-export function startReceiver(): WebhookReceiver {
+/**
+ * Starts a receiver that answers 204 to every POST and records it, on
+ * 127.0.0.1 or another loopback address (127.0.0.2 is outside the permission
+ * sets' hosts: only a run granted the webhook's host reaches it).
+ */
+export function startReceiver(hostname = "127.0.0.1"): WebhookReceiver {
   const token = `tok-${crypto.randomUUID()}`;
   const received: Received[] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+  const server = Deno.serve({ hostname, port: 0, onListen: () => {} }, async (req) => {
     const raw = await req.text();
     let body: Record<string, unknown> = {};
     try {
@@ -81,7 +85,7 @@ export function startReceiver(): WebhookReceiver {
   });
   const port = server.addr.port;
   return {
-    url: `http://127.0.0.1:${port}/hooks/${token}`,
+    url: `http://${hostname}:${port}/hooks/${token}`,
     token,
     received,
     async waitFor(count, timeoutMs = 20_000) {

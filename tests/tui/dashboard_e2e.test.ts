@@ -7,39 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dependenciesOf, dependentsOf } from "../../lib/graph/mod.ts";
 import { loadServices } from "../../lib/service/mod.ts";
 import { createTestEnvironment, opsOk, root, type TestEnvironment } from "../helpers/test_stack.ts";
+import { tmuxSession } from "./helpers/tmux_session.ts";
 
-const socket = `hailmary-tui-e2e-${Deno.pid}`;
-const session = "dashboard";
+const terminal = tmuxSession("hailmary-tui-e2e");
+const { keys, screen, waitFor } = terminal;
 let env: TestEnvironment;
 /** Services that depend on redis: configured (to show the impact) but never started. */
 let dependents: string[] = [];
 
-async function tmux(...args: string[]): Promise<string> {
-  const out = await new Deno.Command("tmux", {
-    args: ["-L", socket, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) {
-    throw new Error(`tmux ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-  }
-  return new TextDecoder().decode(out.stdout);
-}
-
-const screen = () => tmux("capture-pane", "-p", "-t", session);
-
-async function waitFor(what: string, check: (text: string) => boolean, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  let text = "";
-  while (Date.now() < deadline) {
-    text = await screen();
-    if (check(text)) return text;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`screen never showed ${what}; last screen:\n${text}`);
-}
-
-const keys = (...k: string[]) => tmux("send-keys", "-t", session, ...k);
 const row = (text: string, name: string) =>
   text.split("\n").find((l) => new RegExp(`^[› ] . ${name} `).test(l)) ?? "";
 
@@ -56,21 +31,11 @@ beforeAll(async () => {
   }
   env = await createTestEnvironment({ services: [...services].sort() });
   await opsOk(env.file, ["up", "postgres", "redis"]);
-  await tmux(
-    "new-session",
-    "-d",
-    "-s",
-    session,
-    "-x",
-    "160",
-    "-y",
-    "48",
-    "env PS1='e2e$ ' TERM=xterm-256color bash --norc --noprofile",
-  );
+  await terminal.start();
 });
 
 afterAll(async () => {
-  await tmux("kill-server").catch(() => "");
+  await terminal.kill();
   if (env) {
     await opsOk(env.file, ["down"]).catch(() => {});
     await env.remove();
