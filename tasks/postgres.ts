@@ -18,12 +18,8 @@ import {
 import { type DbResetResult, resetPostgresDatabase } from "./postgres_db_reset.ts";
 import { migratePostgres, renderMigrations } from "./postgres_migrate.ts";
 import { type PostgresRestoreResult, restorePostgres } from "./postgres_restore.ts";
-import {
-  describeTarget,
-  parseRecoveryTarget,
-  type PitrRestoreResult,
-  restorePostgresToPoint,
-} from "./postgres_pitr_restore.ts";
+import { type PitrRestoreResult, restorePostgresToPoint } from "./postgres_pitr_restore.ts";
+import { describeTarget, parseRecoveryTarget } from "./postgres_recovery_target.ts";
 import { UsageError } from "../lib/errors.ts";
 import { postgresPitrTasks, renderWalVerify, verifyWal } from "./postgres_pitr.ts";
 import { type PostgresVerifyResult, verifyPostgres } from "./postgres_verify.ts";

@@ -2,7 +2,6 @@ import { join } from "../lib/path.ts";
 import { type BackupEntry, readBackup, withBackupLock } from "../lib/backup/mod.ts";
 import { errorMessage, FailedError, UsageError } from "../lib/errors.ts";
 import { removeStale } from "../lib/leftovers/mod.ts";
-import { postgresAccess } from "../lib/postgres/postgres_access.ts";
 import { PostgresGoneError } from "../lib/postgres/postgres_gone.ts";
 import {
   findRecoveryScratch,
@@ -12,11 +11,8 @@ import {
   type RecoveryServerSpec,
   startRecoveryServer,
   stopRecoveryServer,
-  unpackBaseBackup,
-  verifyUnpacked,
 } from "../lib/postgres/recovery_server.ts";
 import { superuserQuery } from "../lib/postgres/superuser_psql.ts";
-import { parseRowCounts, tableRowCountsSql } from "../lib/postgres/table_row_counts.ts";
 import {
   formatLsn,
   listArchivedWal,
@@ -27,16 +23,17 @@ import {
 } from "../lib/postgres/wal_archive.ts";
 import { sleep } from "../lib/runtime/proc.ts";
 import { serviceUser } from "../lib/runtime/service_user.ts";
-import { projectRoot } from "../lib/paths.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
 import { hashFile } from "../lib/backup/checksum.ts";
 import { listPhysicalBackups, type PhysicalBackupDetails } from "./postgres_physical_backup.ts";
-
-/** Where a point-in-time restore stops. */
-export type RecoveryTarget =
-  | { kind: "time"; time: string }
-  | { kind: "lsn"; lsn: string }
-  | { kind: "latest" };
+import { freePort, unpackForRecovery, writeOwned } from "./postgres_physical_restore_test.ts";
+import {
+  checkReached,
+  describeTarget,
+  recoveryFailure,
+  recoverySettings,
+  type RecoveryTarget,
+} from "./postgres_recovery_target.ts";
 
 /** Options of {@link restorePostgresToPoint}. */
 export interface PitrRestoreOptions {
@@ -214,30 +211,6 @@ async function assertFileIntact(
   }
 }
 
-/** `recovery_target_*` and the restore command of the archive. */
-function recoverySettings(
-  archiveDir: string,
-  target: RecoveryTarget,
-  maxConnections: number,
-): Record<string, string> {
-  const script = join(projectRoot, "services", "postgres", "restore_wal.sh");
-  const out: Record<string, string> = {
-    restore_command: `'${script}' "%f" "%p" '${archiveDir}'`,
-    recovery_target_timeline: "latest",
-    // hot standby needs at least the primary's values
-    max_connections: String(Math.max(100, maxConnections)),
-  };
-  if (target.kind === "time") {
-    // PostgreSQL reads `2026-11-29 10:14:00.000+00`, not the ISO `T...Z` form
-    out.recovery_target_time = target.time.replace("T", " ").replace("Z", "+00");
-    out.recovery_target_action = "pause";
-  } else if (target.kind === "lsn") {
-    out.recovery_target_lsn = target.lsn;
-    out.recovery_target_action = "pause";
-  }
-  return out;
-}
-
 /**
  * Waits until the server reached the target (paused there), checks where it
  * stopped, then ends recovery (a new timeline) and waits until it accepts
@@ -290,57 +263,6 @@ async function waitRecovered(
     }
     await sleep(200);
   }
-}
-
-/** A paused server is at the target when it did not replay past it. */
-function checkReached(target: RecoveryTarget, lsn: string, lastAt: string | null): void {
-  if (target.kind === "time" && lastAt && Date.parse(lastAt) > Date.parse(target.time)) {
-    throw new FailedError(
-      `recovery replayed a transaction of ${lastAt}, after the target ${target.time}; nothing live was changed`,
-    );
-  }
-  if (target.kind === "lsn") {
-    const at = parseLsn(lsn);
-    const want = parseLsn(target.lsn)!;
-    if (at === undefined || at < want) {
-      throw new FailedError(
-        `recovery paused at ${
-          lsn || "an unknown LSN"
-        }, before the target ${target.lsn}; nothing live was changed`,
-      );
-    }
-  }
-}
-
-/** The error for a recovery server that stopped, from its log. */
-function recoveryFailure(log: string, target: RecoveryTarget): FailedError {
-  const damaged = /restore_wal: (.*)/.exec(log);
-  if (damaged) {
-    return new FailedError(
-      `the WAL archive is damaged: ${
-        damaged[1]
-      }; the restore was stopped there, nothing live was changed`,
-      {
-        hint:
-          "run ./ops postgres:verify --wal to list every damaged file; restore to a point before it with --to-lsn or --to-time",
-      },
-    );
-  }
-  if (/recovery ended before configured recovery target was reached/.test(log)) {
-    return new FailedError(
-      `the WAL archive ends before ${describeTarget(target)}; nothing live was changed`,
-      {
-        hint:
-          "./ops postgres:recovery-window shows the recoverable window; use --latest for the newest point",
-      },
-    );
-  }
-  const lines = log.split("\n").filter((l) => /FATAL|PANIC|ERROR/.test(l)).slice(-3);
-  return new FailedError(
-    `the recovery server stopped; nothing live was changed:\n    ${
-      (lines.length ? lines : log.split("\n").slice(-5)).join("\n    ")
-    }`,
-  );
 }
 
 /**
@@ -554,53 +476,6 @@ async function checkWalChain(
   );
 }
 
-/** The target in words, for messages. */
-export function describeTarget(target: RecoveryTarget): string {
-  if (target.kind === "time") return target.time;
-  if (target.kind === "lsn") return `LSN ${target.lsn}`;
-  return "the end of the WAL archive";
-}
-
-/**
- * Reads the target options of `postgres:restore`.
- * @throws {UsageError} for none or several targets, a bad time or LSN.
- */
-export function parseRecoveryTarget(
-  options: { toTime?: string | undefined; toLsn?: string | undefined; latest?: boolean },
-): RecoveryTarget | undefined {
-  const given = [options.toTime, options.toLsn, options.latest ? "x" : undefined].filter((v) =>
-    v !== undefined
-  );
-  if (given.length === 0) return undefined;
-  if (given.length > 1) {
-    throw new UsageError(
-      "--to-time, --to-lsn and --latest exclude each other",
-      "give one point to restore to",
-    );
-  }
-  if (options.toTime !== undefined) {
-    const ms = Date.parse(options.toTime);
-    if (!Number.isFinite(ms) || !/\d{4}-\d{2}-\d{2}/.test(options.toTime)) {
-      throw new UsageError(
-        `--to-time ${JSON.stringify(options.toTime)} is not a time`,
-        "give an ISO time such as 2026-11-29T10:14:00Z (without a zone it is the machine's local time)",
-      );
-    }
-    return { kind: "time", time: new Date(ms).toISOString() };
-  }
-  if (options.toLsn !== undefined) {
-    const lsn = parseLsn(options.toLsn);
-    if (lsn === undefined) {
-      throw new UsageError(
-        `--to-lsn ${JSON.stringify(options.toLsn)} is not an LSN`,
-        "give it as PostgreSQL prints it, e.g. 0/3000060 (select pg_current_wal_lsn())",
-      );
-    }
-    return { kind: "lsn", lsn: formatLsn(lsn) };
-  }
-  return { kind: "latest" };
-}
-
 async function assertEmptyFolder(dir: string): Promise<void> {
   try {
     for await (const _ of Deno.readDir(dir)) {
@@ -631,130 +506,4 @@ function assertPortFree(port: number): void {
       "give --port a free port for the restored server",
     );
   }
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-/**
- * A base backup unpacked into `dataDir` (with its WAL), checked with
- * pg_verifybackup and marked for recovery: ready for a recovery server.
- */
-async function unpackForRecovery(
-  tools: Parameters<typeof unpackBaseBackup>[0],
-  backup: BackupEntry,
-  dataDir: string,
-  user: Parameters<typeof unpackBaseBackup>[3],
-): Promise<void> {
-  const details = backup.manifest.details as unknown as PhysicalBackupDetails;
-  await unpackBaseBackup(
-    tools,
-    {
-      base: join(backup.path, details.base),
-      wal: details.wal ? join(backup.path, details.wal) : null,
-    },
-    dataDir,
-    user,
-  );
-  await verifyUnpacked(tools, dataDir, join(backup.path, details.backupManifest));
-  await writeOwned(join(dataDir, "recovery.signal"), "", user);
-}
-
-async function writeOwned(
-  path: string,
-  text: string,
-  user: { uid: number; gid: number } | undefined,
-): Promise<void> {
-  await Deno.writeTextFile(path, text, { mode: 0o600 });
-  if (user) await Deno.chown(path, user.uid, user.gid);
-}
-
-/** What a restore test of a base backup found. */
-export interface PhysicalRestoreTest {
-  ok: boolean;
-  /** The scratch data folder (removed again). */
-  database: string;
-  tables: number;
-  rows: number;
-  problems: string[];
-  durationMs: number;
-}
-
-/**
- * Restore test of a base backup: unpacked into a scratch folder, checked with
- * pg_verifybackup, started as a scratch server on a free port (socket only)
- * and replayed to the end of the backup (recovery_target immediate, the WAL
- * of the backup itself), then the app database's rows are counted and the
- * server and folder removed. Nothing live is touched.
- */
-export async function restoreTestPhysical(
-  ctx: TaskContext,
-  backup: BackupEntry,
-): Promise<PhysicalRestoreTest> {
-  const began = performance.now();
-  const service = ctx.service("postgres");
-  const settings = service.settings as { maxConnections: number; superuser: string };
-  await removeStale(await findRecoveryScratch(service.stateDir));
-  const user = await serviceUser(ctx.environment.serviceUser);
-  const scratch = join(service.stateDir, await recoveryScratchName());
-  const dataDir = join(scratch, "data");
-  await Deno.mkdir(scratch, { recursive: true, mode: 0o700 });
-  if (user) await Deno.chown(scratch, user.uid, user.gid);
-  const tools = { runtime: ctx.runtime, service, signal: ctx.signal };
-  const spec: RecoveryServerSpec = {
-    dataDir,
-    socketDir: dataDir,
-    port: freePort(),
-    listen: "",
-    logFile: join(scratch, "recovery.log"),
-    superuser: settings.superuser,
-    user,
-    settings: {
-      // the backup's own WAL is enough: "not in the archive" for everything
-      restore_command: "false",
-      recovery_target: "immediate",
-      recovery_target_action: "pause",
-      max_connections: String(Math.max(100, settings.maxConnections)),
-    },
-  };
-  let pid: number | undefined;
-  const problems: string[] = [];
-  let tables: Record<string, number> = {};
-  try {
-    ctx.output.info(`unpacking base backup ${backup.manifest.id} into ${scratch}...`);
-    await unpackForRecovery(tools, backup, dataDir, user);
-    pid = await startRecoveryServer(spec);
-    while (true) {
-      const gone = await recoveryServerGone(pid, spec.logFile);
-      if (gone !== undefined) throw recoveryFailure(gone, { kind: "latest" });
-      const rows = await queryRecoveryServer(
-        tools,
-        spec,
-        "select pg_is_in_recovery() and pg_get_wal_replay_pause_state() = 'paused'",
-      ).catch(() => undefined);
-      if (rows?.[0]?.[0] === "t") break;
-      await sleep(200);
-    }
-    tables = parseRowCounts(
-      await queryRecoveryServer(tools, spec, tableRowCountsSql, postgresAccess(service).database) ??
-        [],
-    );
-  } catch (error) {
-    problems.push(`restore failed: ${errorMessage(error)}`);
-  } finally {
-    if (pid !== undefined) await stopRecoveryServer(pid, 10_000).catch(() => {});
-    await Deno.remove(scratch, { recursive: true }).catch(() => {});
-  }
-  return {
-    ok: problems.length === 0,
-    database: scratch,
-    tables: Object.keys(tables).length,
-    rows: Object.values(tables).reduce((a, b) => a + b, 0),
-    problems,
-    durationMs: Math.round(performance.now() - began),
-  };
 }

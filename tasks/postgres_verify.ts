@@ -7,7 +7,7 @@ import { scratchDatabaseName } from "../lib/postgres/scratch_databases.ts";
 import { dropLeftScratchDatabases } from "./postgres_restore.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
 import { isPhysical } from "./postgres_physical_backup.ts";
-import { restoreTestPhysical } from "./postgres_pitr_restore.ts";
+import { restoreTestPhysical } from "./postgres_physical_restore_test.ts";
 
 /** The outcome of a restore test. */
 export interface RestoreTestReport {

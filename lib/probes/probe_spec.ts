@@ -4,6 +4,7 @@ import { postgresProbe } from "./postgres_probe.ts";
 import { redisProbe } from "./redis_probe.ts";
 import { tcpProbe } from "./tcp_probe.ts";
 import type { Probe } from "./types.ts";
+import { walArchiveNote, type WalArchiveWatch } from "./wal_archive_note.ts";
 
 /**
  * A probe as plain data, so a service's health check can be cached and run
@@ -18,6 +19,8 @@ export type ProbeSpec =
     user: string;
     database: string;
     timeoutMs?: number;
+    /** Where to read the WAL archive's lag, added to the detail (point-in-time recovery on). */
+    walArchive?: WalArchiveWatch;
   }
   | { kind: "redis"; host: string; port: number; passwordSetting?: string; timeoutMs?: number }
   | { kind: "opensearch"; url: string; timeoutMs?: number }
@@ -27,8 +30,15 @@ export type ProbeSpec =
 /** Builds the probe a spec describes; `secrets` are the service's resolved secrets by setting key. */
 export function probeFromSpec(spec: ProbeSpec, secrets: Record<string, string | undefined>): Probe {
   switch (spec.kind) {
-    case "postgres":
-      return postgresProbe(spec.host, spec.port, spec.user, spec.database, spec.timeoutMs);
+    case "postgres": {
+      const probe = postgresProbe(spec.host, spec.port, spec.user, spec.database, spec.timeoutMs);
+      const watch = spec.walArchive;
+      if (!watch) return probe;
+      return async (signal) => {
+        const [result, note] = await Promise.all([probe(signal), walArchiveNote(watch)]);
+        return note ? { ...result, detail: `${result.detail}; ${note}` } : result;
+      };
+    }
     case "redis":
       return redisProbe(
         spec.host,

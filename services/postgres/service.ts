@@ -51,6 +51,16 @@ export default defineService({
     port: ctx.settings.port,
     user: ctx.settings.user,
     database: ctx.settings.database,
+    // status, health and the dashboard show how far the WAL archive trails the server
+    // (stream mode has no archiver: its receiver's state and the archive's newest file tell)
+    ...(ctx.settings.pitr.mode === "off" ? {} : {
+      walArchive: {
+        ...(ctx.settings.pitr.mode === "archive"
+          ? { readyDir: join(postgresPaths(ctx.stateDir).data, "pg_wal", "archive_status") }
+          : {}),
+        archiveDir: walArchiveDir(ctx.environmentFolders.backupDir),
+      },
+    }),
   }),
   native: (ctx) => {
     const bin = findPostgresBinDir();

@@ -121,6 +121,15 @@ describe("the WAL archive", () => {
       .toBe(0);
   });
 
+  it("status shows the archive's lag beside postgres's health", async () => {
+    await archiveNow();
+    const status = await opsJson<{ services: { name: string; detail: string }[] }>(["status"]);
+    const postgres = status.services.find((s) => s.name === "postgres")!;
+    expect(postgres.detail).toMatch(
+      /; WAL archive (up to date|\d+ s behind \(1 segment waiting\))$/,
+    );
+  });
+
   it("accepts the same file again and refuses different content under an archived name", async () => {
     const [name] = (await Array.fromAsync(Deno.readDir(archive)))
       .map((e) => e.name).filter((n) => /^[0-9A-F]{24}$/.test(n)).sort();
