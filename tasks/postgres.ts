@@ -141,7 +141,7 @@ export function postgresTasks(): AnyTask[] {
     action: "backup",
     permissions: "ops",
     // reads the server and writes only the catalog: the environment snapshot is enough
-    observesOnly: true,
+    snapshotSuffices: true,
     options: {
       format: {
         type: "string",

@@ -1,4 +1,4 @@
-import { join } from "../lib/path.ts";
+import { join } from "../lib/posix_path.ts";
 import { type BackupEntry, readBackup, withBackupLock } from "../lib/backup/mod.ts";
 import { errorMessage, FailedError, UsageError } from "../lib/errors.ts";
 import { removeStale } from "../lib/leftovers/mod.ts";
@@ -27,7 +27,7 @@ import {
 } from "../lib/postgres/wal_archive.ts";
 import { sleep } from "../lib/runtime/proc.ts";
 import { serviceUser } from "../lib/runtime/service_user.ts";
-import { projectRoot } from "../lib/paths.ts";
+import { projectRoot } from "../lib/project_paths.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
 import { hashFile } from "../lib/backup/checksum.ts";
 import { listPhysicalBackups, type PhysicalBackupDetails } from "./postgres_physical_backup.ts";

@@ -1,4 +1,4 @@
-import { servicesDir } from "../lib/paths.ts";
+import { servicesDir } from "../lib/project_paths.ts";
 import type { AnyTask } from "../lib/task/define_task.ts";
 import { lifecycleTasks } from "./service_lifecycle.ts";
 import { stackTasks } from "./stack.ts";

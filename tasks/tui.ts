@@ -12,7 +12,7 @@ export function tuiTasks(): AnyTask[] {
     permissions: "ops",
     // It observes with the light environment (fast first frame) and loads the full one,
     // which can launch services, for its actions (see `actions` below).
-    observesOnly: true,
+    snapshotSuffices: true,
     options: {
       "read-only": {
         type: "boolean",
@@ -39,7 +39,7 @@ export function tuiTasks(): AnyTask[] {
       return await runDashboard({
         environment: ctx.environment,
         runtime: ctx.runtime,
-        // the first frame comes from the light environment `observesOnly` gives (a snapshot
+        // the first frame comes from the light environment `snapshotSuffices` gives (a snapshot
         // when one is current); actions get the registry and the full environment right after
         actions: async () => {
           const [{ taskRegistry }, { runTask }, { loadEnvironment }, { runtimeFor }] = await Promise

@@ -1,5 +1,5 @@
-import { join } from "../path.ts";
-import { projectRoot, servicesDir } from "../paths.ts";
+import { join } from "../posix_path.ts";
+import { projectRoot, servicesDir } from "../project_paths.ts";
 import type { ProbeSpec } from "../probes/probe_spec.ts";
 import type { AnyServiceDefinition, DependencyCondition } from "../service/define_service.ts";
 import { serviceContext } from "../service/service_context.ts";

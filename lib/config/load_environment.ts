@@ -1,12 +1,12 @@
-import { basename, join, relative } from "../path.ts";
+import { basename, join, relative } from "../posix_path.ts";
 import { UsageError } from "../errors.ts";
-import { environmentsDir, projectRoot, resolveFromRoot } from "../paths.ts";
+import { environmentsDir, projectRoot, resolveFromRoot } from "../project_paths.ts";
 import type { AnyServiceDefinition } from "../service/define_service.ts";
 import type { ComposeSection, RuntimeKind } from "./environment_schema.ts";
 import type { Notifications, Schedule } from "../schedule/schedule_schema.ts";
 import { type GeneratedSecretMode, resolveSecret } from "./secrets.ts";
 import { secretRefPattern } from "./secret_pattern.ts";
-import { suggest } from "../cli/suggest.ts";
+import { suggest } from "../suggest.ts";
 import { loadSnapshot, saveSnapshot } from "./environment_snapshot.ts";
 
 /** One service as configured in an environment. */

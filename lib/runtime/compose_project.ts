@@ -1,7 +1,7 @@
-import { isAbsolute, join } from "../path.ts";
+import { isAbsolute, join } from "../posix_path.ts";
 import type { ConfiguredService, Environment } from "../config/mod.ts";
 import { secretRefPattern } from "../config/secret_pattern.ts";
-import { projectRoot } from "../paths.ts";
+import { projectRoot } from "../project_paths.ts";
 import { ingestInbox } from "../ingest/ingest_inbox.ts";
 import { realFolderSync } from "../ingest/input_roots.ts";
 

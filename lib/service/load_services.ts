@@ -1,6 +1,6 @@
-import { join } from "../path.ts";
+import { join } from "../posix_path.ts";
 import { UsageError } from "../errors.ts";
-import { servicesDir as defaultServicesDir } from "../paths.ts";
+import { servicesDir as defaultServicesDir } from "../project_paths.ts";
 import type { AnyServiceDefinition } from "./define_service.ts";
 
 /**

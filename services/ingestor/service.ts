@@ -1,4 +1,4 @@
-import { join, normalize } from "../../lib/path.ts";
+import { join, normalize } from "../../lib/posix_path.ts";
 import { z } from "zod";
 import { defineService } from "../../lib/service/define_service.ts";
 import { endpointsFromPeers, endpointsToEnv } from "../../lib/ingest/pipeline_endpoints.ts";
