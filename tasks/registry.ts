@@ -37,7 +37,7 @@ export function serviceNames(dir: string = servicesDir): string[] {
  */
 export function taskRegistry(): AnyTask[] {
   const tasks: AnyTask[] = [...stackTasks()];
-  tasks.push(...tuiTasks());
+  tasks.push(...tuiTasks(taskRegistry));
   for (const service of serviceNames()) tasks.push(...lifecycleTasks(service));
   tasks.push(...backupSetTasks());
   tasks.push(...postgresTasks());

@@ -4,7 +4,7 @@ import type { ProbeSpec } from "../probes/probe_spec.ts";
 import type { AnyServiceDefinition, DependencyCondition } from "../service/define_service.ts";
 import { serviceContext } from "../service/service_context.ts";
 import type { ComposeSection, RuntimeKind } from "./environment_schema.ts";
-import type { ConfiguredService, Environment } from "./load_environment.ts";
+import type { ConfiguredService, Environment } from "./environment.ts";
 import { resolveSecret } from "./secrets.ts";
 import { secretRefPattern } from "./secret_pattern.ts";
 import type { Notifications, Schedule } from "../schedule/schedule_schema.ts";

@@ -1,5 +1,5 @@
 import { join } from "../posix_path.ts";
-import type { ConfiguredService, Environment } from "../config/mod.ts";
+import type { ConfiguredService, Environment } from "../config/environment.ts";
 import { projectRoot, servicesDir } from "../project_paths.ts";
 import type { ServiceContext } from "./define_service.ts";
 
