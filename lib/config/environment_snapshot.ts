@@ -17,7 +17,7 @@ import type { Notifications, Schedule } from "../schedule/schedule_schema.ts";
  * modification time): any change makes it stale and the full path runs again.
  */
 interface Snapshot {
-  version: 2;
+  version: 3;
   fingerprint: string;
   name: string;
   runtime: RuntimeKind;
@@ -37,6 +37,8 @@ interface Snapshot {
     port: number | undefined;
     stateDir: string;
     probe: ProbeSpec;
+    /** What the definition's `composeVariables` gave when the snapshot was saved. */
+    composeVariables?: Record<string, string>;
   }[];
 }
 
@@ -78,8 +80,10 @@ export async function saveSnapshot(environment: Environment, fileText: string): 
   try {
     const services: Snapshot["services"] = [];
     for (const s of environment.services) {
-      const probe = s.definition.probe(serviceContext(environment, s));
+      const context = serviceContext(environment, s);
+      const probe = s.definition.probe(context);
       if (typeof probe === "function") return;
+      const composeVariables = s.definition.composeVariables?.(context);
       services.push({
         name: s.definition.name,
         description: s.definition.description,
@@ -89,10 +93,11 @@ export async function saveSnapshot(environment: Environment, fileText: string): 
         port: s.port,
         stateDir: s.stateDir,
         probe,
+        ...(composeVariables ? { composeVariables } : {}),
       });
     }
     const snapshot: Snapshot = {
-      version: 2,
+      version: 3,
       fingerprint: await fingerprint(fileText),
       name: environment.name,
       runtime: environment.runtime,
@@ -125,7 +130,7 @@ export async function loadSnapshot(
   } catch {
     return undefined;
   }
-  if (snapshot.version !== 2 || snapshot.fingerprint !== await fingerprint(fileText)) {
+  if (snapshot.version !== 3 || snapshot.fingerprint !== await fingerprint(fileText)) {
     return undefined;
   }
   const secretsDir = join(snapshot.stateDir, "secrets");
@@ -174,6 +179,7 @@ function snapshotDefinition(s: Snapshot["services"][number]): AnyServiceDefiniti
     settings: undefined as never,
     port: () => s.port,
     probe: () => s.probe,
+    ...(s.composeVariables ? { composeVariables: () => s.composeVariables! } : {}),
     native: () => {
       throw new Error(
         `service ${s.name} was loaded from a snapshot for observation and cannot be launched`,

@@ -138,6 +138,10 @@ describe("compose project of an environment", () => {
     expect(vars.HAILMARY_OPENSEARCH_HEAP).toBe("1g");
     expect(vars.HAILMARY_OPENSEARCH_TRANSPORT_PORT).toBe("9300");
     expect(vars.HAILMARY_SECRETS_DIR).toBe(join(staging.stateDir, "secrets", "compose"));
+    // declared by the ingestor's definition: its inbox, mounted at the same path in the container
+    expect(vars.HAILMARY_INGESTOR_INBOX).toBe(
+      join(await Deno.realPath(root), ".ops", "staging", "ingestor", "inbox"),
+    );
     // secrets are files for Docker to mount, never variables
     expect(Object.values(vars)).not.toContain("pg-secret-for-test");
     expect(composeSecretFiles(staging)).toEqual({
