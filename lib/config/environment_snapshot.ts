@@ -3,6 +3,7 @@ import { projectRoot, servicesDir } from "../project_paths.ts";
 import type { ProbeSpec } from "../probes/probe_spec.ts";
 import type { AnyServiceDefinition, DependencyCondition } from "../service/define_service.ts";
 import { serviceContext } from "../service/service_context.ts";
+import { serviceFolderNames } from "../service/service_folders.ts";
 import type { ComposeSection, RuntimeKind } from "./environment_schema.ts";
 import type { ConfiguredService, Environment } from "./environment.ts";
 import { resolveSecret } from "./secrets.ts";
@@ -56,16 +57,12 @@ function fnv1a(text: string): string {
 
 async function fingerprint(fileText: string): Promise<string> {
   const parts = [fileText];
-  const names: string[] = [];
-  for await (const entry of Deno.readDir(servicesDir)) {
-    if (entry.isDirectory) names.push(entry.name);
-  }
-  for (const name of names.sort()) {
+  for (const name of serviceFolderNames(servicesDir)) {
     try {
       const info = await Deno.stat(join(servicesDir, name, "service.ts"));
       parts.push(`${name}:${info.size}:${info.mtime?.getTime()}`);
     } catch {
-      // not a service folder
+      // removed since the scan: the fingerprint changes all the same
     }
   }
   return fnv1a(parts.join("\n"));

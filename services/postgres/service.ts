@@ -44,7 +44,7 @@ export default defineService({
   dependsOn: {},
   settings,
   port: (s) => s.port,
-  capabilities: ["backup", "restore", "migrate", "psql", "db-reset"],
+  capabilities: ["backup", "restore", "migrate", "psql", "db-reset", "recovery-window"],
   probe: (ctx) => ({
     kind: "postgres",
     host: ctx.host,
