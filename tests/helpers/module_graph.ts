@@ -120,7 +120,7 @@ async function sourceFiles(folder: string): Promise<string[]> {
  * `deno info --json` run over a module that imports them all.
  */
 export async function projectModuleGraph(): Promise<ModuleGraph> {
-  const files = [...entryPoints];
+  const files: string[] = [...entryPoints];
   for (const folder of sourceFolders) files.push(...await sourceFiles(folder));
   const dir = await Deno.makeTempDir({ prefix: "module-graph-" });
   try {
