@@ -150,6 +150,30 @@ describe("compose project of an environment", () => {
     });
   });
 
+  it("takes a service's own compose variables from its definition, naming no service itself", async () => {
+    Deno.env.set("HAILMARY_STAGING_POSTGRES_PASSWORD", "pg-secret-for-test");
+    Deno.env.set("HAILMARY_STAGING_REDIS_PASSWORD", "redis-secret-for-test");
+    const staging = await loadEnvironment("staging");
+    const services = staging.services.map((s) => {
+      if (s.definition.name === "ingestor") {
+        const { composeVariables: _, ...definition } = s.definition;
+        return { ...s, definition };
+      }
+      if (s.definition.name !== "web") return s;
+      const definition = {
+        ...s.definition,
+        composeVariables: (ctx: { settings: { port: number } }) => ({
+          HAILMARY_WEB_DECLARED: `port ${ctx.settings.port}`,
+        }),
+      };
+      return { ...s, definition };
+    });
+    const vars = composeVariables({ ...staging, services });
+    expect(vars.HAILMARY_WEB_DECLARED).toBe("port 3000");
+    expect(vars).not.toHaveProperty("HAILMARY_INGESTOR_INBOX");
+    expect(vars.HAILMARY_INGESTOR_PORT).toBe("8090");
+  });
+
   it("puts a secret in the docker process environment, never on its command line", async () => {
     // A stand-in for the docker CLI that records its argv and one variable:
     // the only way to read exactly what the runtime spawns without a daemon.
