@@ -11,7 +11,6 @@ import { formatBytes } from "../lib/output/format_bytes.ts";
 import type { Output } from "../lib/output/output.ts";
 import { createProgress } from "../lib/output/progress.ts";
 import { renderTable } from "../lib/output/table.ts";
-import { readCapabilities } from "../lib/service/read_capabilities.ts";
 import { type AnyTask, defineTask } from "../lib/task/define_task.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
 
@@ -214,7 +213,7 @@ export function catalogTasks(service: string): AnyTask[] {
     service,
     action: "backups",
     permissions: "observe",
-    observesOnly: true,
+    snapshotSuffices: true,
     options: {},
     run: (ctx) => listServiceBackups(ctx, service),
     render: renderList,
@@ -225,7 +224,7 @@ export function catalogTasks(service: string): AnyTask[] {
     service,
     action: "verify",
     permissions: "observe",
-    observesOnly: true,
+    snapshotSuffices: true,
     args: [{ name: "id", description: "backup id, or latest", required: true }],
     options: {},
     run: (ctx, { args }) => verifyServiceBackup(ctx, service, args[0]!),
@@ -243,17 +242,15 @@ export function catalogTasks(service: string): AnyTask[] {
 }
 
 /**
- * The catalog tasks of every service whose definition lists the `backup`
- * capability, except ids a service module already defines (e.g. a
- * `postgres:verify` with extra options).
+ * The catalog tasks of every service that offers a `backup` task among the
+ * tasks given, in service name order, except ids a service module already
+ * defines (e.g. a `postgres:verify` with extra options).
  */
-export function backupCatalogTasks(
-  services: readonly string[],
-  existing: readonly AnyTask[],
-): AnyTask[] {
+export function backupCatalogTasks(existing: readonly AnyTask[]): AnyTask[] {
   const taken = new Set(existing.map((t) => t.id));
-  return services
-    .filter((name) => readCapabilities(name).includes("backup"))
+  const withBackup = existing.filter((t) => t.service && t.action === "backup")
+    .map((t) => t.service!);
+  return [...new Set(withBackup)].sort()
     .flatMap(catalogTasks)
     .filter((t) => !taken.has(t.id));
 }

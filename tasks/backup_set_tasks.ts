@@ -107,7 +107,7 @@ export function backupSetTasks(): AnyTask[] {
     summary: "List the backup sets, newest first",
     action: "backups",
     permissions: "observe",
-    observesOnly: true,
+    snapshotSuffices: true,
     options: {},
     run: async (ctx) => ({
       sets: (await listBackups(ctx.environment.backupDir, setsFolder)).map(({ manifest }) => {

@@ -1,9 +1,9 @@
-import { relative } from "../lib/path.ts";
+import { relative } from "../lib/posix_path.ts";
 import { type Environment, loadEnvironment } from "../lib/config/mod.ts";
 import { secretRefPattern } from "../lib/config/secret_pattern.ts";
 import { UsageError } from "../lib/errors.ts";
 import type { Output } from "../lib/output/output.ts";
-import { environmentsDir, projectRoot } from "../lib/paths.ts";
+import { environmentsDir, projectRoot } from "../lib/project_paths.ts";
 import { type AnyTask, defineTask } from "../lib/task/define_task.ts";
 import { type ComposeViolation, composeViolations } from "../lib/compose/compose_violations.ts";
 import {

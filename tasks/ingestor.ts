@@ -257,7 +257,7 @@ export function ingestorTasks(): AnyTask[] {
     args: [{ name: "file", description: "the file to ingest", required: true }],
     options: waitOptions,
     run: async (ctx, { args, options }) => {
-      const { resolve } = await import("../lib/path.ts");
+      const { resolve } = await import("../lib/posix_path.ts");
       const { formatOf } = await import("../lib/ingest/document.ts");
       const given = resolve(operatorCwd(), args[0]!);
       const info = await Deno.stat(given).catch(() => undefined);

@@ -4,7 +4,7 @@
  * then removed where the run that made it is gone.
  * @module
  */
-import { join } from "../lib/path.ts";
+import { join } from "../lib/posix_path.ts";
 import { findTempFolders, setsFolder } from "../lib/backup/mod.ts";
 import { errorMessage, OpsError } from "../lib/errors.ts";
 import { describeLeftover, type FoundLeftover, type Leftover } from "../lib/leftovers/mod.ts";

@@ -1,4 +1,4 @@
-import { join } from "../lib/path.ts";
+import { join } from "../lib/posix_path.ts";
 import { UsageError } from "../lib/errors.ts";
 import { type AnyTask, defineTask } from "../lib/task/define_task.ts";
 
@@ -23,7 +23,7 @@ export function metricsTasks(): AnyTask[] {
       "Print the stack's metrics in Prometheus text format (--serve PORT for a scraper, --textfile DIR for node_exporter)",
     action: "metrics",
     permissions: "observe",
-    observesOnly: true,
+    snapshotSuffices: true,
     options: {
       serve: {
         type: "number",

@@ -5,7 +5,7 @@
  * set (tasks/backup_set.ts) calls.
  * @module
  */
-import { dirname, join } from "../lib/path.ts";
+import { dirname, join } from "../lib/posix_path.ts";
 import { type BackupManifest, readBackup, withBackupLock, writeBackup } from "../lib/backup/mod.ts";
 import type { ConfiguredService } from "../lib/config/mod.ts";
 import { FailedError, UsageError } from "../lib/errors.ts";
@@ -27,7 +27,7 @@ import { createProgress } from "../lib/output/progress.ts";
 import { assertBackupIntact } from "./assert_backup_intact.ts";
 import { serviceUser } from "../lib/runtime/service_user.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
-import { opensearchPaths } from "../services/opensearch/paths.ts";
+import { opensearchPaths } from "../lib/opensearch/opensearch_paths.ts";
 import { aliasActions, indexStates, selectIndices } from "./opensearch_indices.ts";
 
 /** One index in an OpenSearch backup. */

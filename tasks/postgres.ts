@@ -137,7 +137,7 @@ export function postgresTasks(): AnyTask[] {
     action: "backup",
     permissions: "ops",
     // reads the server and writes only the catalog: the environment snapshot is enough
-    observesOnly: true,
+    snapshotSuffices: true,
     options: {
       format: {
         type: "string",

@@ -1,4 +1,4 @@
-import { join } from "../lib/path.ts";
+import { join } from "../lib/posix_path.ts";
 import { withBackupLock, writeBackup } from "../lib/backup/mod.ts";
 import { UsageError } from "../lib/errors.ts";
 import { createProgress } from "../lib/output/progress.ts";

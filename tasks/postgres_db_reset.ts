@@ -1,10 +1,10 @@
-import { join } from "../lib/path.ts";
+import { join } from "../lib/posix_path.ts";
 import { withBackupLock } from "../lib/backup/mod.ts";
 import type { MigrationReport } from "../lib/postgres/migrations.ts";
 import { postgresAccess } from "../lib/postgres/postgres_access.ts";
 import { databaseOwner, dropDatabase } from "../lib/postgres/restore_into_database.ts";
 import { runClient } from "../lib/postgres/run_client.ts";
-import { servicesDir } from "../lib/paths.ts";
+import { servicesDir } from "../lib/project_paths.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
 import { backupPostgres } from "./postgres_backup.ts";
 import { migratePostgres } from "./postgres_migrate.ts";

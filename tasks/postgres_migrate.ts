@@ -1,7 +1,7 @@
-import { join } from "../lib/path.ts";
+import { join } from "../lib/posix_path.ts";
 import type { MigrationReport } from "../lib/postgres/migrations.ts";
 import { postgresAccess } from "../lib/postgres/postgres_access.ts";
-import { servicesDir } from "../lib/paths.ts";
+import { servicesDir } from "../lib/project_paths.ts";
 import type { Output } from "../lib/output/output.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
 

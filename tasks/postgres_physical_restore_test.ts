@@ -1,4 +1,4 @@
-import { join } from "../lib/path.ts";
+import { join } from "../lib/posix_path.ts";
 import type { BackupEntry } from "../lib/backup/mod.ts";
 import { errorMessage } from "../lib/errors.ts";
 import { removeStale } from "../lib/leftovers/mod.ts";

@@ -1,4 +1,4 @@
-import { join } from "../lib/path.ts";
+import { join } from "../lib/posix_path.ts";
 import type { PruneResult } from "../lib/backup/mod.ts";
 import { formatBytes } from "../lib/output/format_bytes.ts";
 import type { Output } from "../lib/output/output.ts";
@@ -218,7 +218,7 @@ export function postgresPitrTasks(): AnyTask[] {
     service: "postgres",
     action: "recovery-window",
     permissions: "observe",
-    observesOnly: true,
+    snapshotSuffices: true,
     options: {},
     run: (ctx) => postgresRecoveryWindow(ctx),
     render: renderWindow,

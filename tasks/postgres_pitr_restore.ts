@@ -1,4 +1,4 @@
-import { join } from "../lib/path.ts";
+import { join } from "../lib/posix_path.ts";
 import { type BackupEntry, readBackup, withBackupLock } from "../lib/backup/mod.ts";
 import { errorMessage, FailedError, UsageError } from "../lib/errors.ts";
 import { removeStale } from "../lib/leftovers/mod.ts";

@@ -1,7 +1,7 @@
-import { join } from "../lib/path.ts";
+import { join } from "../lib/posix_path.ts";
 import { FailedError, UsageError } from "../lib/errors.ts";
 import { formatLsn, parseLsn } from "../lib/postgres/wal_archive.ts";
-import { projectRoot } from "../lib/paths.ts";
+import { projectRoot } from "../lib/project_paths.ts";
 
 /**
  * Where a point-in-time restore stops, read from `postgres:restore`'s options,

@@ -4,7 +4,7 @@
  * run, and what the stack backup set (tasks/backup_set.ts) calls.
  * @module
  */
-import { join } from "../lib/path.ts";
+import { join } from "../lib/posix_path.ts";
 import { type BackupManifest, readBackup, withBackupLock, writeBackup } from "../lib/backup/mod.ts";
 import type { ConfiguredService } from "../lib/config/mod.ts";
 import { errorMessage, FailedError } from "../lib/errors.ts";
@@ -28,7 +28,7 @@ import {
 } from "../lib/redis/mod.ts";
 import { type FoundLeftover, removeStale } from "../lib/leftovers/mod.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
-import { redisPaths } from "../services/redis/paths.ts";
+import { redisPaths } from "../lib/redis/redis_paths.ts";
 import { compareKeyspace, type KeyspaceCheck } from "./redis_keyspace_check.ts";
 
 /** Options of {@link backupRedis}. */

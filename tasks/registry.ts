@@ -1,4 +1,4 @@
-import { servicesDir } from "../lib/paths.ts";
+import { serviceFolderNames } from "../lib/service/service_folders.ts";
 import type { AnyTask } from "../lib/task/define_task.ts";
 import { lifecycleTasks } from "./service_lifecycle.ts";
 import { stackTasks } from "./stack.ts";
@@ -15,30 +15,16 @@ import { scaleTasks } from "./scale.ts";
 import { scheduleTasks } from "./schedule.ts";
 import { metricsTasks } from "./metrics.ts";
 
-/** Names of the service folders (`services/<name>/service.ts`), without importing them. */
-export function serviceNames(dir: string = servicesDir): string[] {
-  const names: string[] = [];
-  for (const entry of Deno.readDirSync(dir)) {
-    if (!entry.isDirectory || entry.name.startsWith("_") || entry.name.startsWith(".")) continue;
-    try {
-      Deno.statSync(`${dir}/${entry.name}/service.ts`);
-      names.push(entry.name);
-    } catch {
-      // not a service folder
-    }
-  }
-  return names.sort();
-}
-
 /**
  * Every task: the stack tasks, the lifecycle tasks of each service folder and
  * the service-specific task modules. The CLI, deno.json, `--help` and the
  * dashboard all read this one list.
  */
 export function taskRegistry(): AnyTask[] {
+  const services = serviceFolderNames();
   const tasks: AnyTask[] = [...stackTasks()];
-  tasks.push(...tuiTasks());
-  for (const service of serviceNames()) tasks.push(...lifecycleTasks(service));
+  tasks.push(...tuiTasks(taskRegistry));
+  for (const service of services) tasks.push(...lifecycleTasks(service));
   tasks.push(...backupSetTasks());
   tasks.push(...postgresTasks());
   tasks.push(...redisTasks());
@@ -46,11 +32,11 @@ export function taskRegistry(): AnyTask[] {
   tasks.push(...ingestorTasks());
   tasks.push(...webTasks());
   tasks.push(...configTasks());
-  tasks.push(...scaleTasks(serviceNames()));
+  tasks.push(...scaleTasks(services));
   tasks.push(...scheduleTasks());
   tasks.push(...metricsTasks());
   // keep last: adds <svc>:backups/verify/prune where a module above did not define its own
-  tasks.push(...backupCatalogTasks(serviceNames(), tasks));
+  tasks.push(...backupCatalogTasks(tasks));
   const ids = new Set<string>();
   for (const task of tasks) {
     if (ids.has(task.id)) throw new Error(`task ${task.id} is defined twice`);

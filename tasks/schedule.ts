@@ -1,10 +1,10 @@
 import type { Environment } from "../lib/config/mod.ts";
-import { join } from "../lib/path.ts";
-import { projectRoot } from "../lib/paths.ts";
+import { join } from "../lib/posix_path.ts";
+import { projectRoot } from "../lib/project_paths.ts";
 import { FailedError, UsageError } from "../lib/errors.ts";
 import type { Output } from "../lib/output/mod.ts";
 import { renderTable } from "../lib/output/mod.ts";
-import { suggest } from "../lib/cli/suggest.ts";
+import { suggest } from "../lib/suggest.ts";
 import { type AnyTask, defineTask } from "../lib/task/define_task.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
 import type { Schedule } from "../lib/schedule/schedule_schema.ts";
@@ -91,7 +91,7 @@ const cronDirOption = {
 
 async function cronPaths(environment: Environment, dir: string) {
   const { cronFilePaths } = await import("../lib/schedule/cron_file.ts");
-  const { resolve } = await import("../lib/path.ts");
+  const { resolve } = await import("../lib/posix_path.ts");
   return cronFilePaths(environment, resolve(Deno.env.get("OPS_CWD") ?? Deno.cwd(), dir));
 }
 
@@ -323,7 +323,7 @@ export function scheduleTasks(): AnyTask[] {
     summary: "List the schedules: last run and its result, next run, missed runs",
     action: "schedule-list",
     permissions: "observe",
-    observesOnly: true,
+    snapshotSuffices: true,
     options: {},
     run: async (ctx): Promise<ScheduleList> => {
       const { scheduleStatuses } = await import("../lib/schedule/schedule_status.ts");

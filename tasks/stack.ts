@@ -1,4 +1,4 @@
-import { join } from "../lib/path.ts";
+import { join } from "../lib/posix_path.ts";
 import { FailedError, UsageError } from "../lib/errors.ts";
 import { dependenciesOf, dependencyWaves } from "../lib/graph/mod.ts";
 import type { Output } from "../lib/output/mod.ts";
@@ -200,7 +200,7 @@ export function stackTasks(): AnyTask[] {
     summary: "Show state, health, latency, pid, port and uptime of every service",
     action: "status",
     permissions: "observe",
-    observesOnly: true,
+    snapshotSuffices: true,
     options: {
       watch: {
         type: "number",
@@ -229,7 +229,7 @@ export function stackTasks(): AnyTask[] {
     summary: "Exit 0 when every service is healthy, 1 otherwise (--wait SECONDS, --junit FILE)",
     action: "health",
     permissions: "observe",
-    observesOnly: true,
+    snapshotSuffices: true,
     options: {
       wait: {
         type: "number",

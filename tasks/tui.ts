@@ -2,8 +2,12 @@ import { UsageError } from "../lib/errors.ts";
 import { type AnyTask, defineTask } from "../lib/task/define_task.ts";
 import { loadDashboard } from "../tui/load_dashboard.ts";
 
-/** The `tui` task: the on-call dashboard over the same task registry as the CLI. */
-export function tuiTasks(): AnyTask[] {
+/**
+ * The `tui` task: the on-call dashboard over the same task registry as the
+ * CLI. The registry is handed in (it lists this task too), loaded only once
+ * the first frame is on screen.
+ */
+export function tuiTasks(registry: () => AnyTask[] | Promise<AnyTask[]>): AnyTask[] {
   const tui = defineTask({
     id: "tui",
     summary:
@@ -12,7 +16,7 @@ export function tuiTasks(): AnyTask[] {
     permissions: "ops",
     // It observes with the light environment (fast first frame) and loads the full one,
     // which can launch services, for its actions (see `actions` below).
-    observesOnly: true,
+    snapshotSuffices: true,
     options: {
       "read-only": {
         type: "boolean",
@@ -46,20 +50,19 @@ export function tuiTasks(): AnyTask[] {
       return await runDashboard({
         environment: ctx.environment,
         runtime: ctx.runtime,
-        // the first frame comes from the light environment `observesOnly` gives (a snapshot
+        // the first frame comes from the light environment `snapshotSuffices` gives (a snapshot
         // when one is current); actions get the registry and the full environment right after
         actions: async () => {
-          const [{ taskRegistry }, { runTask }, { loadEnvironment }, { runtimeFor }] = await Promise
-            .all([
-              import("./registry.ts"),
-              import("../lib/task/run_task.ts"),
-              import("../lib/config/mod.ts"),
-              import("../lib/runtime/mod.ts"),
-            ]);
+          const [tasks, { runTask }, { loadEnvironment }, { runtimeFor }] = await Promise.all([
+            registry(),
+            import("../lib/task/run_task.ts"),
+            import("../lib/config/mod.ts"),
+            import("../lib/runtime/mod.ts"),
+          ]);
           const environment = await loadEnvironment(ctx.environment.file, {
             generatedSecrets: "create",
           });
-          return { tasks: taskRegistry(), runTask, environment, runtime: runtimeFor(environment) };
+          return { tasks, runTask, environment, runtime: runtimeFor(environment) };
         },
         readOnly: options["read-only"],
         refreshSeconds: options.refresh,

@@ -16,8 +16,9 @@ import { TaskForm } from "./components/TaskForm.tsx";
 import { useConfirm } from "./hooks/use_confirm.ts";
 import { useStackSnapshot } from "./hooks/use_stack_snapshot.ts";
 import { useTicker } from "./hooks/use_ticker.ts";
-import { bindingFor, type CommandName, defaultKeymap, keyName, type View } from "./keymap.ts";
-import { nextSortKey, type SortKey, sortServices } from "./sort_services.ts";
+import { dashboardCommands, helpCommands } from "./dashboard_commands.ts";
+import { bindingFor, defaultKeymap, type KeyBinding, keyName, type View } from "./keymap.ts";
+import { type SortKey, sortServices } from "./sort_services.ts";
 import { useDashboardActions } from "./use_dashboard_actions.ts";
 import { useLogControls } from "./use_log_controls.ts";
 import { GraphView } from "./views/GraphView.tsx";
@@ -37,6 +38,8 @@ export interface DashboardProps {
   signal?: AbortSignal;
   /** The clock (tests pin it). */
   now?: () => number;
+  /** Keys → commands; the footer and the help are generated from it. */
+  keymap?: readonly KeyBinding[];
 }
 
 type Overlay =
@@ -46,25 +49,13 @@ type Overlay =
   | { kind: "menu"; service: string }
   | { kind: "form"; task: TaskSummary };
 
-const views: readonly View[] = ["services", "graph", "logs", "schedules"];
-
-/** How far the movement keys move the selection in the schedules view. */
-const scheduleMoves: Partial<Record<CommandName, number>> = {
-  up: -1,
-  down: 1,
-  "page-up": -10,
-  "page-down": 10,
-  top: -1e6,
-  bottom: 1e6,
-};
-
 /**
  * The on-call dashboard: services, dependency and logs views over one stack
  * model, actions generated from the task registry behind a key map, guarded
  * by confirmation dialogs, with running actions, messages and the history.
  */
 export function Dashboard(
-  { model, readOnly = false, auditLog = null, signal, now }: DashboardProps,
+  { model, readOnly = false, auditLog = null, signal, now, keymap = defaultKeymap }: DashboardProps,
 ) {
   const snapshot = useStackSnapshot(model);
   const { exit } = useApp();
@@ -154,98 +145,50 @@ export function Dashboard(
     void actions.launch(task, { args: [current.name] });
   };
 
-  const execute = (name: string) => {
-    if (name === "ctrl+c") return exit();
-    if (view === "schedules") {
-      const command = bindingFor(defaultKeymap, name, view, readOnly)?.command;
-      const delta = command === undefined ? undefined : scheduleMoves[command];
-      if (delta !== undefined) return moveSchedule(delta);
-    }
-    const selected = order.find((s) => s.name === selectedRef.current) ?? order[0];
-    if (view === "logs" && logs.handleKey(name, mainRows)) return;
-    const binding = bindingFor(defaultKeymap, name, view, readOnly);
-    if (!binding) return;
-    switch (binding.command) {
-      case "quit":
-        if (snapshot.running.length === 0) return exit();
-        void confirm.confirm({
-          title: "Quit the dashboard?",
-          lines: [`${snapshot.running.length} action(s) still running will be cancelled.`],
-        }).then((ok) => ok && exit());
-        return;
-      case "help":
-        setHelpOffset(0);
-        return setOverlay({ kind: "help" });
-      case "palette":
-        return setOverlay({ kind: "palette" });
-      case "menu":
-        if (selected) setOverlay({ kind: "menu", service: selected.name });
-        return;
-      case "view-services":
-        return setView("services");
-      case "view-graph":
-        return setView("graph");
-      case "view-logs":
-        if (logs.services.length === 0) logs.open(allNames);
-        return setView("logs");
-      case "view-schedules":
-        return setView("schedules");
-      case "run-schedule":
-        return runSchedule();
-      case "next-view":
-        return setView((v) => views[(views.indexOf(v) + 1) % views.length]!);
-      case "up":
-        return move(-1);
-      case "down":
-        return move(1);
-      case "page-up":
-        return move(-Math.max(1, mainRows - 4));
-      case "page-down":
-        return move(Math.max(1, mainRows - 4));
-      case "top":
-        return move(-order.length);
-      case "bottom":
-        return move(order.length);
-      case "sort": {
-        const next = nextSortKey(sort);
-        setSort(next);
-        return setMessage({ tone: "info", text: `sorted by ${next}` });
-      }
-      case "action":
-        if (selected && binding.action) void actions.serviceAction(selected, binding.action);
-        return;
-      case "cancel": {
-        // the selected service's action, else the latest stack-wide one (status, up...)
-        const running = snapshot.running.find((r) => r.service === selected?.name) ??
-          snapshot.running.filter((r) => r.service === null).at(-1);
-        if (!running) {
-          return setMessage({ tone: "info", text: `nothing runs for ${selected?.name}` });
-        }
-        model.cancel(running.id);
-        return setMessage({ tone: "info", text: `cancelling ${running.taskId}...` });
-      }
-      case "logs":
-        if (selected) logs.open([selected.name]);
-        return setView("logs");
-      case "logs-all":
-        logs.open(allNames);
-        return setView("logs");
-      case "back":
-        if (message) return setMessage(null);
-        if (view !== "services") return setView("services");
-        return;
-      default:
-        return;
-    }
-  };
-
-  useKeys((input, key) => execute(keyName(input, key)), {
-    isActive: overlay.kind === "none" && !confirm.current,
+  const commands = dashboardCommands({
+    model,
+    snapshot,
+    confirm,
+    actions,
+    logs,
+    view,
+    setView,
+    selected: () => order.find((s) => s.name === selectedRef.current) ?? order[0],
+    serviceCount: order.length,
+    move: view === "schedules" ? moveSchedule : move,
+    pageRows: mainRows,
+    allNames,
+    sort,
+    setSort,
+    message,
+    setMessage,
+    openHelp: () => {
+      setHelpOffset(0);
+      setOverlay({ kind: "help" });
+    },
+    openPalette: () => setOverlay({ kind: "palette" }),
+    openMenu: (service) => setOverlay({ kind: "menu", service }),
+    runSchedule,
+    exit,
   });
+  const inHelp = helpCommands(
+    () => setOverlay({ kind: "none" }),
+    (delta) => setHelpOffset((o) => Math.max(0, o + delta)),
+  );
+
   useKeys((input, key) => {
-    if (key.escape || input === "?" || input === "q") setOverlay({ kind: "none" });
-    if (key.upArrow || input === "k") setHelpOffset((o) => Math.max(0, o - 1));
-    if (key.downArrow || input === "j") setHelpOffset((o) => o + 1);
+    const name = keyName(input, key);
+    if (name === "ctrl+c") return exit();
+    if (view === "logs" && logs.handleKey(name, mainRows)) return;
+    const binding = bindingFor(keymap, name, view, readOnly);
+    if (binding) commands[binding.command](binding);
+  }, { isActive: overlay.kind === "none" && !confirm.current });
+  useKeys((input, key) => {
+    const name = keyName(input, key);
+    if (name === "ctrl+c") return exit();
+    // every key of the help's own rows (close, scroll), whatever view it was opened from
+    const binding = keymap.find((b) => b.keys.includes(name) && inHelp[b.command]);
+    if (binding) inHelp[binding.command]!(binding);
   }, { isActive: overlay.kind === "help" && !confirm.current });
 
   const closeOverlay = () => setOverlay({ kind: "none" });
@@ -264,7 +207,7 @@ export function Dashboard(
   } else if (overlay.kind === "help") {
     main = (
       <HelpView
-        keymap={defaultKeymap}
+        keymap={keymap}
         readOnly={readOnly}
         width={Math.min(width, 120)}
         height={mainRows}
@@ -375,7 +318,7 @@ export function Dashboard(
           ? <Text color="gray">read-only: actions are hidden</Text>
           : <ActionHints actions={selectedActions} />)
         : null}
-      <KeyHints keymap={defaultKeymap} view={view} readOnly={readOnly} />
+      <KeyHints keymap={keymap} view={view} readOnly={readOnly} />
     </Box>
   );
 }

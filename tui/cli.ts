@@ -39,9 +39,5 @@ if (failure !== undefined && !retried) {
   Deno.exit(code);
 }
 const [{ main }, { tuiTasks }] = await cli;
-Deno.exit(
-  await main(["tui", ...Deno.args], {
-    quick: tuiTasks,
-    all: async () => (await import("../tasks/registry.ts")).taskRegistry(),
-  }),
-);
+const registry = async () => (await import("../tasks/registry.ts")).taskRegistry();
+Deno.exit(await main(["tui", ...Deno.args], { quick: () => tuiTasks(registry), all: registry }));

@@ -49,8 +49,10 @@ export interface KeyBinding {
 const lists: readonly View[] = ["services", "graph"];
 
 /**
- * The default key map (k9s and process-compose habits). The footer, the
- * help screen and the dispatcher are all generated from this one table.
+ * The default key map (k9s and process-compose habits). The footer and the
+ * help screen are generated from this one table; what each command does is
+ * the row of the same name in `dashboardCommands` (dashboard_commands.ts), so
+ * another key for a command is one more key here.
  */
 export const defaultKeymap: readonly KeyBinding[] = [
   { keys: ["up", "k"], command: "up", description: "select the previous line", views: "all" },

@@ -18,7 +18,7 @@
 //   deno run -A bench/pitr/run.ts [--scale 70] [--rounds 2] [--load-seconds 20] [--keep]
 import { parseArgs } from "node:util";
 import { stringify } from "yaml";
-import { join } from "../../lib/path.ts";
+import { join } from "../../lib/posix_path.ts";
 import { findPostgresBinDir } from "../../lib/service/binaries.ts";
 
 const { values } = parseArgs({

@@ -9,7 +9,7 @@
 // run skips pgbench -i; without it the stack is stopped and removed at the end.
 import { parseArgs } from "node:util";
 import { stringify } from "yaml";
-import { join } from "../../lib/path.ts";
+import { join } from "../../lib/posix_path.ts";
 import { findPostgresBinDir } from "../../lib/service/binaries.ts";
 
 const { values } = parseArgs({

@@ -1,4 +1,4 @@
-import { join } from "../path.ts";
+import { join } from "../posix_path.ts";
 import { BusyError } from "../errors.ts";
 import { isAlive, type ProcessStart, sleep } from "../runtime/proc.ts";
 import { selfStart } from "./_self_process.ts";

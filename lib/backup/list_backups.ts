@@ -1,4 +1,4 @@
-import { join } from "../path.ts";
+import { join } from "../posix_path.ts";
 import { backupIdPattern } from "./backup_id.ts";
 import { type BackupEntry, readManifest, serviceBackupDir } from "./manifest.ts";
 

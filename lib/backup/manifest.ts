@@ -1,4 +1,4 @@
-import { join } from "../path.ts";
+import { join } from "../posix_path.ts";
 
 /** Version of the manifest layout; readers refuse newer ones. */
 export const manifestFormatVersion = 1;

@@ -1,4 +1,4 @@
-import { join } from "../path.ts";
+import { join } from "../posix_path.ts";
 import { UsageError } from "../errors.ts";
 import { listBackups } from "./list_backups.ts";
 import { backupsInSets, setsFolder } from "./backup_sets.ts";

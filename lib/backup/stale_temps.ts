@@ -1,4 +1,4 @@
-import { basename, join } from "../path.ts";
+import { basename, join } from "../posix_path.ts";
 import { type FoundLeftover, removeStale } from "../leftovers/mod.ts";
 import { isAlive, type ProcessStart } from "../runtime/proc.ts";
 import { sendSignal } from "../runtime/send_signal.ts";

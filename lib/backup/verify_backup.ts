@@ -1,4 +1,4 @@
-import { join } from "../path.ts";
+import { join } from "../posix_path.ts";
 import { hashFile, type ProgressCallback } from "./checksum.ts";
 import type { BackupEntry } from "./manifest.ts";
 

@@ -1,4 +1,4 @@
-import { join, relative, sep } from "../path.ts";
+import { join, relative, sep } from "../posix_path.ts";
 import { errorMessage, FailedError } from "../errors.ts";
 import { selfStart } from "./_self_process.ts";
 import { processStartOrNow } from "../runtime/proc.ts";

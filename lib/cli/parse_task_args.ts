@@ -1,6 +1,6 @@
 import { UsageError } from "../errors.ts";
 import type { AnyTask, OptionSpec } from "../task/define_task.ts";
-import { suggest } from "./suggest.ts";
+import { suggest } from "../suggest.ts";
 
 /** Options every task accepts. */
 export const globalOptions = {

@@ -1,5 +1,5 @@
-import { dirname, join, resolve } from "../path.ts";
-import { projectRoot } from "../paths.ts";
+import { dirname, join, resolve } from "../posix_path.ts";
+import { projectRoot } from "../project_paths.ts";
 import { UsageError } from "../errors.ts";
 import { partialPath } from "../output/output_file.ts";
 import type { Environment } from "../config/mod.ts";

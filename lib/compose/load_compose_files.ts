@@ -1,4 +1,4 @@
-import { dirname, isAbsolute, relative, resolve } from "../path.ts";
+import { dirname, isAbsolute, relative, resolve } from "../posix_path.ts";
 import { interpolateTree } from "./interpolate.ts";
 
 type Dict = Record<string, unknown>;

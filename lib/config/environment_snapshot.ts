@@ -1,10 +1,11 @@
-import { join } from "../path.ts";
-import { projectRoot, servicesDir } from "../paths.ts";
+import { join } from "../posix_path.ts";
+import { projectRoot, servicesDir } from "../project_paths.ts";
 import type { ProbeSpec } from "../probes/probe_spec.ts";
 import type { AnyServiceDefinition, DependencyCondition } from "../service/define_service.ts";
 import { serviceContext } from "../service/service_context.ts";
+import { serviceFolderNames } from "../service/service_folders.ts";
 import type { ComposeSection, RuntimeKind } from "./environment_schema.ts";
-import type { ConfiguredService, Environment } from "./load_environment.ts";
+import type { ConfiguredService, Environment } from "./environment.ts";
 import { resolveSecret } from "./secrets.ts";
 import { secretRefPattern } from "./secret_pattern.ts";
 import type { Notifications, Schedule } from "../schedule/schedule_schema.ts";
@@ -17,7 +18,7 @@ import type { Notifications, Schedule } from "../schedule/schedule_schema.ts";
  * modification time): any change makes it stale and the full path runs again.
  */
 interface Snapshot {
-  version: 2;
+  version: 3;
   fingerprint: string;
   name: string;
   runtime: RuntimeKind;
@@ -37,6 +38,8 @@ interface Snapshot {
     port: number | undefined;
     stateDir: string;
     probe: ProbeSpec;
+    /** What the definition's `composeVariables` gave when the snapshot was saved. */
+    composeVariables?: Record<string, string>;
   }[];
 }
 
@@ -54,16 +57,12 @@ function fnv1a(text: string): string {
 
 async function fingerprint(fileText: string): Promise<string> {
   const parts = [fileText];
-  const names: string[] = [];
-  for await (const entry of Deno.readDir(servicesDir)) {
-    if (entry.isDirectory) names.push(entry.name);
-  }
-  for (const name of names.sort()) {
+  for (const name of serviceFolderNames(servicesDir)) {
     try {
       const info = await Deno.stat(join(servicesDir, name, "service.ts"));
       parts.push(`${name}:${info.size}:${info.mtime?.getTime()}`);
     } catch {
-      // not a service folder
+      // removed since the scan: the fingerprint changes all the same
     }
   }
   return fnv1a(parts.join("\n"));
@@ -78,8 +77,10 @@ export async function saveSnapshot(environment: Environment, fileText: string): 
   try {
     const services: Snapshot["services"] = [];
     for (const s of environment.services) {
-      const probe = s.definition.probe(serviceContext(environment, s));
+      const context = serviceContext(environment, s);
+      const probe = s.definition.probe(context);
       if (typeof probe === "function") return;
+      const composeVariables = s.definition.composeVariables?.(context);
       services.push({
         name: s.definition.name,
         description: s.definition.description,
@@ -89,10 +90,11 @@ export async function saveSnapshot(environment: Environment, fileText: string): 
         port: s.port,
         stateDir: s.stateDir,
         probe,
+        ...(composeVariables ? { composeVariables } : {}),
       });
     }
     const snapshot: Snapshot = {
-      version: 2,
+      version: 3,
       fingerprint: await fingerprint(fileText),
       name: environment.name,
       runtime: environment.runtime,
@@ -125,7 +127,7 @@ export async function loadSnapshot(
   } catch {
     return undefined;
   }
-  if (snapshot.version !== 2 || snapshot.fingerprint !== await fingerprint(fileText)) {
+  if (snapshot.version !== 3 || snapshot.fingerprint !== await fingerprint(fileText)) {
     return undefined;
   }
   const secretsDir = join(snapshot.stateDir, "secrets");
@@ -174,6 +176,7 @@ function snapshotDefinition(s: Snapshot["services"][number]): AnyServiceDefiniti
     settings: undefined as never,
     port: () => s.port,
     probe: () => s.probe,
+    ...(s.composeVariables ? { composeVariables: () => s.composeVariables! } : {}),
     native: () => {
       throw new Error(
         `service ${s.name} was loaded from a snapshot for observation and cannot be launched`,

@@ -1,7 +1,7 @@
-import { dirname, join } from "../path.ts";
+import { dirname, join } from "../posix_path.ts";
 import { UsageError } from "../errors.ts";
 import { redactor } from "../output/mod.ts";
-import { resolveFromRoot } from "../paths.ts";
+import { resolveFromRoot } from "../project_paths.ts";
 import { secretRefPattern } from "./secret_pattern.ts";
 
 /** How a missing `generated:` secret is handled: created (start paths) or left unresolved (read-only paths). */

@@ -1,4 +1,4 @@
-import { basename } from "../path.ts";
+import { basename } from "../posix_path.ts";
 
 /** The file formats the ingestion pipeline reads. */
 export type DocumentFormat = "markdown" | "text" | "json" | "ndjson" | "csv" | "tsv";

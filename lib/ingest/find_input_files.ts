@@ -1,6 +1,6 @@
 // @ts-types="@types/picomatch"
 import picomatch from "picomatch";
-import { join, relative, resolve } from "../path.ts";
+import { join, relative, resolve } from "../posix_path.ts";
 import { UsageError } from "../errors.ts";
 import { formatOf } from "./document.ts";
 import { type InputBoundary, resolveInput } from "./input_roots.ts";

@@ -1,4 +1,4 @@
-import { join } from "../path.ts";
+import { join } from "../posix_path.ts";
 import { errorMessage, UsageError } from "../errors.ts";
 import type { Environment } from "../config/mod.ts";
 import type { InputBoundary } from "./input_roots.ts";

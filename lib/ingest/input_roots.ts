@@ -6,7 +6,7 @@
  * Redis password can write one).
  * @module
  */
-import { dirname, join, normalize } from "../path.ts";
+import { dirname, join, normalize } from "../posix_path.ts";
 
 /** The folders a file read by the ingestor must be in, and those it must not be in. */
 export interface InputBoundary {

@@ -1,4 +1,4 @@
-import { basename } from "../path.ts";
+import { basename } from "../posix_path.ts";
 import { type DocumentFormat, FileParseError, formatOf, type ParsedFile } from "./document.ts";
 import { parseCsv } from "./parsers/parse_csv.ts";
 import { parseJson } from "./parsers/parse_json.ts";

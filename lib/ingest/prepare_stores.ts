@@ -1,5 +1,5 @@
-import { join } from "../path.ts";
-import { servicesDir } from "../paths.ts";
+import { join } from "../posix_path.ts";
+import { servicesDir } from "../project_paths.ts";
 import type { PipelineEndpoints } from "./pipeline_endpoints.ts";
 
 /**

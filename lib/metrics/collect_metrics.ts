@@ -1,6 +1,6 @@
 import type { Environment } from "../config/mod.ts";
-import { join } from "../path.ts";
-import { projectRoot } from "../paths.ts";
+import { join } from "../posix_path.ts";
+import { projectRoot } from "../project_paths.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import { serviceHost } from "../service/service_context.ts";
 import { httpGet, type Probe } from "../probes/mod.ts";

@@ -1,5 +1,5 @@
 import type { Environment } from "../config/mod.ts";
-import { join } from "../path.ts";
+import { join } from "../posix_path.ts";
 import { resolveSecret } from "../config/secrets.ts";
 import { errorMessage } from "../errors.ts";
 import { redactor } from "../output/redactor.ts";

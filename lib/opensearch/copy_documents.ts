@@ -1,6 +1,6 @@
 import { FailedError } from "../errors.ts";
 import type { OpenSearchClient } from "./opensearch_client.ts";
-import type { ReindexOptions, ReindexResult } from "./reindex.ts";
+import type { ReindexOptions, ReindexResult } from "./reindex_types.ts";
 
 interface Hit {
   _id: string;

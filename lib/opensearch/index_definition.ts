@@ -1,8 +1,8 @@
-import { join, relative } from "../path.ts";
+import { join, relative } from "../posix_path.ts";
 import type { z } from "zod";
-import { suggest } from "../cli/suggest.ts";
+import { suggest } from "../suggest.ts";
 import { UsageError } from "../errors.ts";
-import { projectRoot, servicesDir } from "../paths.ts";
+import { projectRoot, servicesDir } from "../project_paths.ts";
 
 /** Folder of the index definitions: `services/opensearch/indices/NAME.json`. */
 export const indicesDir: string = join(servicesDir, "opensearch", "indices");

@@ -1,4 +1,4 @@
-import { dirname, join } from "../path.ts";
+import { dirname, join } from "../posix_path.ts";
 import type { ServiceUser } from "../runtime/service_user.ts";
 
 /** Every file under a folder, relative and `/`-separated, sorted. */

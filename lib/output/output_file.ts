@@ -1,4 +1,4 @@
-import { dirname, join } from "../path.ts";
+import { dirname, join } from "../posix_path.ts";
 import { UsageError } from "../errors.ts";
 
 /** Where an output file is written before it is renamed into place. */

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { join } from "../path.ts";
+import { join } from "../posix_path.ts";
 import { errorMessage, FailedError, UsageError } from "../errors.ts";
 import type { Sql } from "postgres";
 

@@ -1,8 +1,8 @@
-import { join } from "../path.ts";
+import { join } from "../posix_path.ts";
 import type { ConfiguredService } from "../config/mod.ts";
 import { findPostgresBinDir } from "../service/binaries.ts";
 import { serviceHost } from "../service/service_context.ts";
-import { postgresPaths } from "../../services/postgres/paths.ts";
+import { postgresPaths } from "./postgres_paths.ts";
 import type { PostgresConnection } from "./migrations.ts";
 
 /** How tasks reach a configured PostgreSQL: as the app user over TCP, or as the superuser over the socket. */

@@ -1,4 +1,4 @@
-import { basename, join } from "../path.ts";
+import { basename, join } from "../posix_path.ts";
 import type { ConfiguredService } from "../config/mod.ts";
 import { FailedError } from "../errors.ts";
 import {

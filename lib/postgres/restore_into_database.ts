@@ -1,4 +1,4 @@
-import { join } from "../path.ts";
+import { join } from "../posix_path.ts";
 import type { ConfiguredService } from "../config/mod.ts";
 import type { BackupEntry } from "../backup/mod.ts";
 import type { Runtime } from "../runtime/runtime.ts";

@@ -1,4 +1,4 @@
-import { join } from "../path.ts";
+import { join } from "../posix_path.ts";
 import { hashFile } from "../backup/checksum.ts";
 
 /**

@@ -1,4 +1,4 @@
-import { join } from "../path.ts";
+import { join } from "../posix_path.ts";
 
 /**
  * Where a probe reads how far a server's WAL archive trails it: the server's

@@ -1,4 +1,4 @@
-import { join } from "../path.ts";
+import { join } from "../posix_path.ts";
 import type { RedisFiles } from "./background_save.ts";
 import { restoreTempName } from "./redis_temp_files.ts";
 

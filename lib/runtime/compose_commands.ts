@@ -1,4 +1,4 @@
-import { basename, isAbsolute } from "../path.ts";
+import { basename, isAbsolute } from "../posix_path.ts";
 import type { ComposeProject } from "./compose_project.ts";
 
 /**

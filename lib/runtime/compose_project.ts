@@ -1,9 +1,8 @@
-import { isAbsolute, join } from "../path.ts";
+import { isAbsolute, join } from "../posix_path.ts";
 import type { ConfiguredService, Environment } from "../config/mod.ts";
 import { secretRefPattern } from "../config/secret_pattern.ts";
-import { projectRoot } from "../paths.ts";
-import { ingestInbox } from "../ingest/ingest_inbox.ts";
-import { realFolderSync } from "../ingest/input_roots.ts";
+import { projectRoot } from "../project_paths.ts";
+import { serviceContext } from "../service/service_context.ts";
 
 /** How `docker compose` is invoked for one environment. */
 export interface ComposeProject {
@@ -18,7 +17,8 @@ export interface ComposeProject {
   /**
    * Variables the compose files interpolate, from the environment: `HAILMARY_ENVIRONMENT`,
    * `HAILMARY_STATE_DIR`, `HAILMARY_BACKUP_DIR`, `HAILMARY_SECRETS_DIR` and
-   * `HAILMARY_<SERVICE>_<SETTING>` for every scalar setting that is not a secret.
+   * `HAILMARY_<SERVICE>_<SETTING>` for every scalar setting that is not a secret, and the
+   * variables a service declares itself (`composeVariables` of its definition).
    * They travel in the environment of the `docker` process, never on its command line.
    */
   variables: Record<string, string>;
@@ -42,9 +42,13 @@ export function composeVariables(environment: Environment): Record<string, strin
     HAILMARY_BACKUP_DIR: environment.backupDir,
     HAILMARY_SECRETS_DIR: composeSecretsDir(environment),
   };
-  for (const service of environment.services) Object.assign(variables, serviceVariables(service));
-  // its real path: the CLI enqueues files by their real path, which must be the container's too
-  variables.HAILMARY_INGESTOR_INBOX = realFolderSync(ingestInbox(environment));
+  for (const service of environment.services) {
+    Object.assign(
+      variables,
+      serviceVariables(service),
+      service.definition.composeVariables?.(serviceContext(environment, service)),
+    );
+  }
   return variables;
 }
 

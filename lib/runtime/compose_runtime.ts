@@ -1,4 +1,4 @@
-import { join } from "../path.ts";
+import { join } from "../posix_path.ts";
 import type { ConfiguredService, Environment } from "../config/mod.ts";
 import { FailedError, UsageError } from "../errors.ts";
 import { serviceProbe } from "../service/service_probe.ts";

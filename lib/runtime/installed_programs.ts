@@ -1,4 +1,4 @@
-import { join } from "../path.ts";
+import { join } from "../posix_path.ts";
 
 /**
  * The programs among `programs` that exist (a name on PATH, or a path):

@@ -1,4 +1,4 @@
-import { dirname, join } from "../path.ts";
+import { dirname, join } from "../posix_path.ts";
 import type { ConfiguredService, Environment } from "../config/mod.ts";
 import { FailedError, UsageError } from "../errors.ts";
 import { serviceContext } from "../service/service_context.ts";

@@ -1,6 +1,6 @@
 import type { Environment } from "../config/mod.ts";
-import { join, resolve } from "../path.ts";
-import { environmentsDir, projectRoot } from "../paths.ts";
+import { join, resolve } from "../posix_path.ts";
+import { environmentsDir, projectRoot } from "../project_paths.ts";
 import { sameAsHostTime } from "./cron_expression.ts";
 import type { Schedule } from "./schedule_schema.ts";
 

@@ -1,5 +1,5 @@
 import type { Environment } from "../config/mod.ts";
-import { dirname, join } from "../path.ts";
+import { dirname, join } from "../posix_path.ts";
 
 /**
  * cron starts jobs with an almost empty environment, so secrets given as

@@ -1,4 +1,4 @@
-import { join } from "../path.ts";
+import { join } from "../posix_path.ts";
 import { scheduleDir } from "./run_history.ts";
 import type { Schedule } from "./schedule_schema.ts";
 

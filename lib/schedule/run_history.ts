@@ -1,4 +1,4 @@
-import { join } from "../path.ts";
+import { join } from "../posix_path.ts";
 import { redactor } from "../output/redactor.ts";
 
 /** How a scheduled run ended. */

@@ -1,6 +1,6 @@
 import type { Environment } from "../config/mod.ts";
-import { join } from "../path.ts";
-import { projectRoot } from "../paths.ts";
+import { join } from "../posix_path.ts";
+import { projectRoot } from "../project_paths.ts";
 import { redactor } from "../output/redactor.ts";
 import { sendSignal } from "../runtime/send_signal.ts";
 import { type Delivery, notificationText, sendNotification } from "../notify/webhook.ts";

@@ -1,4 +1,4 @@
-import { join } from "../path.ts";
+import { join } from "../posix_path.ts";
 import { BusyError } from "../errors.ts";
 import { isAlive, type ProcessStart, processStartOrNow } from "../runtime/proc.ts";
 import { scheduleDir } from "./run_history.ts";

@@ -1,6 +1,6 @@
-import { join } from "../path.ts";
+import { join } from "../posix_path.ts";
 import { FailedError } from "../errors.ts";
-import { projectRoot } from "../paths.ts";
+import { projectRoot } from "../project_paths.ts";
 
 /** Folder of the PostgreSQL server binaries (the newest of /usr/lib/postgresql/N/bin, or PG_BINDIR). */
 export function findPostgresBinDir(): string {

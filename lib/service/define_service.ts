@@ -114,6 +114,12 @@ export interface ServiceDefinition<S = Record<string, unknown>> {
   native: (ctx: ServiceContext<S>) => NativeSpec;
   /** Names of the actions this service offers beyond start/stop/restart/logs (backup, flush, ingest...). */
   capabilities: string[];
+  /**
+   * Variables this service's compose file interpolates beyond its settings
+   * (the compose runtime passes every scalar setting as
+   * `HAILMARY_<SERVICE>_<SETTING>` itself): the ingestor's inbox as a real path.
+   */
+  composeVariables?: (ctx: ServiceContext<S>) => Record<string, string>;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { dirname, join } from "../path.ts";
+import { dirname, join } from "../posix_path.ts";
 import type { PipelineEndpoints } from "../ingest/pipeline_endpoints.ts";
 
 /**

@@ -1,7 +1,8 @@
-import { join } from "../path.ts";
+import { join } from "../posix_path.ts";
 import { UsageError } from "../errors.ts";
-import { servicesDir as defaultServicesDir } from "../paths.ts";
+import { servicesDir as defaultServicesDir } from "../project_paths.ts";
 import type { AnyServiceDefinition } from "./define_service.ts";
+import { serviceFolderNames } from "./service_folders.ts";
 
 /**
  * Loads every `services/<name>/service.ts`, sorted by name. A service is added
@@ -11,28 +12,19 @@ import type { AnyServiceDefinition } from "./define_service.ts";
 export async function loadServices(
   dir: string = defaultServicesDir,
 ): Promise<AnyServiceDefinition[]> {
-  const names: string[] = [];
-  for await (const entry of Deno.readDir(dir)) {
-    if (!entry.isDirectory || entry.name.startsWith("_") || entry.name.startsWith(".")) continue;
-    try {
-      await Deno.stat(join(dir, entry.name, "service.ts"));
-      names.push(entry.name);
-    } catch {
-      // a folder without service.ts is not a service (shared assets)
-    }
-  }
-  names.sort();
-  const definitions = await Promise.all(names.map(async (name) => {
-    const mod = await import(new URL(`file://${join(dir, name, "service.ts")}`).href) as {
-      default?: AnyServiceDefinition;
-    };
-    const def = mod.default;
-    if (!def || def.name !== name) {
-      throw new UsageError(
-        `services/${name}/service.ts must default-export defineService({ name: "${name}", ... })`,
-      );
-    }
-    return def;
-  }));
+  const definitions = await Promise.all(
+    serviceFolderNames(dir).map(async (name) => {
+      const mod = await import(new URL(`file://${join(dir, name, "service.ts")}`).href) as {
+        default?: AnyServiceDefinition;
+      };
+      const def = mod.default;
+      if (!def || def.name !== name) {
+        throw new UsageError(
+          `services/${name}/service.ts must default-export defineService({ name: "${name}", ... })`,
+        );
+      }
+      return def;
+    }),
+  );
   return definitions;
 }

@@ -1,6 +1,6 @@
-import { join } from "../path.ts";
-import type { ConfiguredService, Environment } from "../config/mod.ts";
-import { projectRoot, servicesDir } from "../paths.ts";
+import { join } from "../posix_path.ts";
+import type { ConfiguredService, Environment } from "../config/environment.ts";
+import { projectRoot, servicesDir } from "../project_paths.ts";
 import type { ServiceContext } from "./define_service.ts";
 
 /** The loopback address every native service listens on. */

@@ -1,4 +1,4 @@
-import type { ConfiguredService, Environment } from "../config/load_environment.ts";
+import type { ConfiguredService, Environment } from "../config/environment.ts";
 import { probeFromSpec } from "../probes/probe_spec.ts";
 import type { Probe } from "../probes/types.ts";
 import { serviceContext } from "./service_context.ts";

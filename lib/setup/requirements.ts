@@ -1,4 +1,4 @@
-import { join } from "../path.ts";
+import { join } from "../posix_path.ts";
 import type { Environment } from "../config/mod.ts";
 import { FailedError } from "../errors.ts";
 import type { Output } from "../output/output.ts";

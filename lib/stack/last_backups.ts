@@ -1,4 +1,4 @@
-import { join } from "../path.ts";
+import { join } from "../posix_path.ts";
 
 /**
  * When the newest backup of each service finished, read from the backup

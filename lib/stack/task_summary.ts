@@ -38,9 +38,9 @@ export function runnableInDashboard(task: TaskSummary): boolean {
 }
 
 /**
- * The tasks a service offers, in registry order. The registry generates
- * per-service tasks from each service's capabilities, so a task that exists
- * for the service is an action the service offers.
+ * The tasks a service offers, in registry order: a task that exists for the
+ * service is an action the service offers (its definition's `capabilities`
+ * list the same actions, which a fitness test holds equal).
  */
 export function serviceActions(tasks: readonly TaskSummary[], service: string): TaskSummary[] {
   return tasks.filter((t) => t.service === service && runnableInDashboard(t));

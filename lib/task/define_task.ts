@@ -80,8 +80,12 @@ export interface TaskDefinition<T extends OptionSpecs = OptionSpecs, R = unknown
   permissions: PermissionSet;
   /** Destroys or replaces data: confirmation, `--yes`, `--force` in protected environments. */
   dangerous?: boolean;
-  /** Observes only (status, health): may use the environment snapshot instead of loading every definition. */
-  observesOnly?: boolean;
+  /**
+   * The cached environment snapshot is enough for this task (status, health,
+   * listings): it runs from the snapshot when one is current, without loading
+   * the environment file's schema or importing every service definition.
+   */
+  snapshotSuffices?: boolean;
   /** False for tasks that need no environment (setup). */
   needsEnvironment?: boolean;
   /**

@@ -4,7 +4,7 @@ import { type ExitCode, UsageError } from "../errors.ts";
 import { Output } from "../output/output.ts";
 import { runtimeFor } from "../runtime/mod.ts";
 import type { Runtime } from "../runtime/runtime.ts";
-import { suggest } from "../cli/suggest.ts";
+import { suggest } from "../suggest.ts";
 import type { AnyTask } from "./define_task.ts";
 import { createTaskContext } from "./task_context.ts";
 import type { Grants } from "../cli/rerun_with_grants.ts";
@@ -71,7 +71,7 @@ export async function runTask<R = unknown>(
   const environment = options.environment ?? await loadEnvironment(selectEnvironment(options.env), {
     // only tasks that start or change services create missing generated secrets
     generatedSecrets: task.permissions === "ops" ? "create" : "read",
-    snapshot: task.observesOnly === true,
+    snapshot: task.snapshotSuffices === true,
   });
   const runtime = options.runtime ??
     (task.needsEnvironment === false && environment.runtime !== "native"
@@ -155,7 +155,7 @@ async function resolveOutputPaths(
     const value = values[name];
     if (!spec.output || typeof value !== "string" || value === "") continue;
     if (spec.output === "folder") {
-      const { resolve } = await import("../path.ts");
+      const { resolve } = await import("../posix_path.ts");
       const folder = resolve(Deno.env.get("OPS_CWD") ?? Deno.cwd(), value);
       values[name] = folder;
       needed.push(folder);

@@ -2,7 +2,7 @@ import type { ConfiguredService, Environment } from "../config/mod.ts";
 import { UsageError } from "../errors.ts";
 import type { Output } from "../output/output.ts";
 import type { Runtime } from "../runtime/runtime.ts";
-import { suggest } from "../cli/suggest.ts";
+import { suggest } from "../suggest.ts";
 
 /** Everything a task runs with: environment, runtime, output, cancellation and the guard rails. */
 export interface TaskContext {

@@ -1,10 +1,10 @@
-import { join, normalize } from "../../lib/path.ts";
+import { join, normalize } from "../../lib/posix_path.ts";
 import { z } from "zod";
 import { defineService } from "../../lib/service/define_service.ts";
 import { endpointsFromPeers, endpointsToEnv } from "../../lib/ingest/pipeline_endpoints.ts";
 import { appEnvironment, denoRunCommand } from "../../lib/service/deno_app_command.ts";
 import { createInbox, inboxOf, inputBoundaryOf } from "../../lib/ingest/ingest_inbox.ts";
-import { boundaryToEnv, resolveBoundary } from "../../lib/ingest/input_roots.ts";
+import { boundaryToEnv, realFolderSync, resolveBoundary } from "../../lib/ingest/input_roots.ts";
 
 /** An absolute folder other than `/`, which would open every file of the machine to the index. */
 const inputFolder = z.string().startsWith("/", "an absolute folder").refine(
@@ -53,6 +53,11 @@ export default defineService({
   port: (s) => s.port,
   capabilities: ["ingest", "ingest-single", "validate", "status", "retry-dead", "reconcile"],
   probe: (ctx) => ({ kind: "http", url: `http://${ctx.host}:${ctx.settings.port}/health` }),
+  // the inbox mounted read-only at its own path: the CLI enqueues files by their real path,
+  // which must be the container's too
+  composeVariables: (ctx) => ({
+    HAILMARY_INGESTOR_INBOX: realFolderSync(inboxOf(ctx.settings, ctx.environmentFolders.stateDir)),
+  }),
   native: (ctx) => {
     const s = ctx.settings;
     const endpoints = endpointsFromPeers(ctx.peers, { queuePrefix: s.queuePrefix, index: s.index });

@@ -1,7 +1,7 @@
-import { join } from "../../lib/path.ts";
+import { join } from "../../lib/posix_path.ts";
 import { z } from "zod";
 import { FailedError } from "../../lib/errors.ts";
-import { opensearchPaths } from "./paths.ts";
+import { opensearchPaths } from "../../lib/opensearch/opensearch_paths.ts";
 import { defineService } from "../../lib/service/define_service.ts";
 import { findJavaHome, opensearchHome } from "../../lib/service/binaries.ts";
 import { renderTemplate } from "../../lib/service/render_template.ts";

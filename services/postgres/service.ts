@@ -1,7 +1,7 @@
-import { join } from "../../lib/path.ts";
+import { join } from "../../lib/posix_path.ts";
 import { z } from "zod";
 import { secretRef } from "../../lib/config/secret_ref.ts";
-import { postgresPaths } from "./paths.ts";
+import { postgresPaths } from "../../lib/postgres/postgres_paths.ts";
 import { defineService } from "../../lib/service/define_service.ts";
 import { findPostgresBinDir } from "../../lib/service/binaries.ts";
 import { renderTemplate } from "../../lib/service/render_template.ts";
@@ -44,7 +44,7 @@ export default defineService({
   dependsOn: {},
   settings,
   port: (s) => s.port,
-  capabilities: ["backup", "restore", "migrate", "psql", "db-reset"],
+  capabilities: ["backup", "restore", "migrate", "psql", "db-reset", "recovery-window"],
   probe: (ctx) => ({
     kind: "postgres",
     host: ctx.host,

@@ -1,7 +1,7 @@
-import { join } from "../../lib/path.ts";
+import { join } from "../../lib/posix_path.ts";
 import { z } from "zod";
 import { secretRef } from "../../lib/config/secret_ref.ts";
-import { redisPaths } from "./paths.ts";
+import { redisPaths } from "../../lib/redis/redis_paths.ts";
 import { defineService } from "../../lib/service/define_service.ts";
 import { renderTemplate } from "../../lib/service/render_template.ts";
 

@@ -1,4 +1,4 @@
-import { join } from "../../lib/path.ts";
+import { join } from "../../lib/posix_path.ts";
 import { z } from "zod";
 import { defineService } from "../../lib/service/define_service.ts";
 import { appEnvironment, denoRunCommand } from "../../lib/service/deno_app_command.ts";

@@ -5,7 +5,7 @@
  */
 import postgres from "postgres";
 import { parse, stringify } from "yaml";
-import { join } from "../../lib/path.ts";
+import { join } from "../../lib/posix_path.ts";
 
 /** A copy of an environment file pointing at the same servers, with a private backup folder. */
 export interface BackupTestEnv {

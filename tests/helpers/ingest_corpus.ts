@@ -3,7 +3,7 @@
  * JSON, NDJSON and CSV files with known counts, some records and files
  * malformed on purpose, and one document with words found nowhere else.
  */
-import { join } from "../../lib/path.ts";
+import { join } from "../../lib/posix_path.ts";
 
 /** What a generated corpus holds. */
 export interface Corpus {

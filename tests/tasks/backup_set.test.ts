@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { join } from "../../lib/path.ts";
+import { join } from "../../lib/posix_path.ts";
 import { type BackupTestEnv, backupTestEnv } from "../helpers/backup_test_env.ts";
 import { readEnvConfig, redisFor } from "../helpers/data_env.ts";
 import { sharedStackEnv } from "../helpers/shared_stack.ts";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { join } from "../../lib/path.ts";
+import { join } from "../../lib/posix_path.ts";
 import {
   type BackupTestEnv,
   backupTestEnv,

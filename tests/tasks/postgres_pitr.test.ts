@@ -5,7 +5,7 @@
  * place, a damaged segment and a gap in the archive.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { join } from "../../lib/path.ts";
+import { join } from "../../lib/posix_path.ts";
 import {
   createTestEnvironment,
   freePort,

@@ -5,7 +5,7 @@
  * folder under a write load no acknowledged commit is lost.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { join } from "../../lib/path.ts";
+import { join } from "../../lib/posix_path.ts";
 import {
   createTestEnvironment,
   killServiceGroup,

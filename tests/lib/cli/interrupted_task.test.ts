@@ -5,7 +5,7 @@
  * takes, so the moment is certain, not a race with a fast dump.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { join } from "../../../lib/path.ts";
+import { join } from "../../../lib/posix_path.ts";
 import {
   type BackupTestEnv,
   backupTestEnv,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadEnvironment } from "../../../lib/config/mod.ts";
 import { UsageError } from "../../../lib/errors.ts";
-import { join } from "../../../lib/path.ts";
+import { join } from "../../../lib/posix_path.ts";
 import { applyMigrations, type PostgresConnection } from "../../../lib/postgres/migrations.ts";
 import { postgresAccess } from "../../../lib/postgres/postgres_access.ts";
 import {

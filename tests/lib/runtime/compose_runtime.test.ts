@@ -138,12 +138,40 @@ describe("compose project of an environment", () => {
     expect(vars.HAILMARY_OPENSEARCH_HEAP).toBe("1g");
     expect(vars.HAILMARY_OPENSEARCH_TRANSPORT_PORT).toBe("9300");
     expect(vars.HAILMARY_SECRETS_DIR).toBe(join(staging.stateDir, "secrets", "compose"));
+    // declared by the ingestor's definition: its inbox, mounted at the same path in the container
+    expect(vars.HAILMARY_INGESTOR_INBOX).toBe(
+      join(await Deno.realPath(root), ".ops", "staging", "ingestor", "inbox"),
+    );
     // secrets are files for Docker to mount, never variables
     expect(Object.values(vars)).not.toContain("pg-secret-for-test");
     expect(composeSecretFiles(staging)).toEqual({
       postgres_password: "pg-secret-for-test",
       redis_password: "redis-secret-for-test",
     });
+  });
+
+  it("takes a service's own compose variables from its definition, naming no service itself", async () => {
+    Deno.env.set("HAILMARY_STAGING_POSTGRES_PASSWORD", "pg-secret-for-test");
+    Deno.env.set("HAILMARY_STAGING_REDIS_PASSWORD", "redis-secret-for-test");
+    const staging = await loadEnvironment("staging");
+    const services = staging.services.map((s) => {
+      if (s.definition.name === "ingestor") {
+        const { composeVariables: _, ...definition } = s.definition;
+        return { ...s, definition };
+      }
+      if (s.definition.name !== "web") return s;
+      const definition = {
+        ...s.definition,
+        composeVariables: (ctx: { settings: { port: number } }) => ({
+          HAILMARY_WEB_DECLARED: `port ${ctx.settings.port}`,
+        }),
+      };
+      return { ...s, definition };
+    });
+    const vars = composeVariables({ ...staging, services });
+    expect(vars.HAILMARY_WEB_DECLARED).toBe("port 3000");
+    expect(vars).not.toHaveProperty("HAILMARY_INGESTOR_INBOX");
+    expect(vars.HAILMARY_INGESTOR_PORT).toBe("8090");
   });
 
   it("puts a secret in the docker process environment, never on its command line", async () => {

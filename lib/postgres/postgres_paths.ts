@@ -1,4 +1,4 @@
-import { join } from "../../lib/path.ts";
+import { join } from "../posix_path.ts";
 
 /** Paths of the PostgreSQL state under its state folder. */
 export function postgresPaths(stateDir: string): { data: string; socket: string; conf: string } {

@@ -1,4 +1,4 @@
-import { join } from "../../lib/path.ts";
+import { join } from "../posix_path.ts";
 
 /** Paths of the OpenSearch state under its state folder. */
 export function opensearchPaths(

@@ -1,5 +1,5 @@
 /** Locations inside the project checkout. */
-import { dirname, fromFileUrl, isAbsolute, join, resolve } from "./path.ts";
+import { dirname, fromFileUrl, isAbsolute, join, resolve } from "./posix_path.ts";
 
 /** The project root: the folder holding `deno.json` and `mod.ts`. */
 export const projectRoot: string = resolve(dirname(fromFileUrl(import.meta.url)), "..");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { editDistance, suggest } from "../../../lib/cli/suggest.ts";
+import { editDistance, suggest } from "../../lib/suggest.ts";
 
 describe("suggest", () => {
   it("finds the closest task id for a typo", () => {
