@@ -10,9 +10,7 @@ import {
   type RecoveryServerSpec,
 } from "../lib/postgres/recovery_server.ts";
 import {
-  containerRecoveryPlace,
-  nativeRecoveryPlace,
-  type RecoveryPlace,
+  recoveryPlaceFor,
   removeRecoveryContainers,
   type RunningRecoveryServer,
 } from "../lib/postgres/recovery_place.ts";
@@ -26,7 +24,6 @@ import {
   walChain,
 } from "../lib/postgres/wal_archive.ts";
 import { sleep } from "../lib/runtime/proc.ts";
-import { serviceUser } from "../lib/runtime/service_user.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
 import { hashFile } from "../lib/backup/checksum.ts";
 import { listPhysicalBackups, type PhysicalBackupDetails } from "./postgres_physical_backup.ts";
@@ -147,7 +144,13 @@ export async function restorePostgresToPoint(
         : join(service.stateDir, await recoveryScratchName());
       const dataDir = beside ? scratch : join(scratch, "data");
       const port = beside ? options.port! : freePort();
-      const place = await recoveryPlace(ctx, scratch, archiveDir, base, beside ? port : undefined);
+      const place = await recoveryPlaceFor(ctx.runtime, service, ctx.environment.serviceUser, {
+        scratch,
+        archiveDir,
+        backupPath: base.path,
+        publishPort: beside ? port : undefined,
+        signal: ctx.signal,
+      });
       const user = place.user;
       if (!beside) {
         await Deno.mkdir(scratch, { mode: 0o700 });
@@ -218,34 +221,6 @@ export async function restorePostgresToPoint(
       }
     },
   );
-}
-
-/**
- * Where the recovery runs: natively on this host as the service user, or on
- * compose in one-off containers of the service's image with the scratch
- * folder, the archive and the base backup mounted.
- */
-async function recoveryPlace(
-  ctx: TaskContext,
-  scratch: string,
-  archiveDir: string,
-  base: BackupEntry,
-  publishPort: number | undefined,
-): Promise<RecoveryPlace> {
-  const service = ctx.service("postgres");
-  if (ctx.runtime.kind === "native") {
-    return nativeRecoveryPlace(
-      { runtime: ctx.runtime, service, signal: ctx.signal },
-      await serviceUser(ctx.environment.serviceUser),
-    );
-  }
-  return await containerRecoveryPlace(ctx.runtime, service, {
-    scratch,
-    archiveDir,
-    backupPath: base.path,
-    publishPort,
-    signal: ctx.signal,
-  });
 }
 
 /** @throws {FailedError} when a file of the catalog does not match its recorded sha256. */

@@ -3,7 +3,7 @@ import type { ConfiguredService } from "../config/mod.ts";
 import { FailedError } from "../errors.ts";
 import type { OneOffContainers, SamePathMount } from "../runtime/one_off_container.ts";
 import type { Runtime } from "../runtime/runtime.ts";
-import type { ServiceUser } from "../runtime/service_user.ts";
+import { type ServiceUser, serviceUser } from "../runtime/service_user.ts";
 import { tailLines } from "../runtime/log_file.ts";
 import {
   recoveryServerArgs,
@@ -74,8 +74,8 @@ export function nativeRecoveryPlace(
 export interface ContainerRecoveryOptions {
   /** The scratch folder (the recovered data lives in it), mounted read-write. */
   scratch: string;
-  /** The WAL archive and the base backup's folder, mounted read-only. */
-  archiveDir: string;
+  /** The WAL archive (none: a restore test replays only the backup's own WAL) and the base backup's folder, mounted read-only. */
+  archiveDir?: string | undefined;
   backupPath: string;
   /** A port published on loopback (a server restored beside the live one). */
   publishPort?: number | undefined;
@@ -106,7 +106,7 @@ export async function containerRecoveryPlace(
   const user = await imageUser(containers);
   const mounts: SamePathMount[] = [
     { path: options.scratch },
-    { path: options.archiveDir, readOnly: true },
+    ...(options.archiveDir ? [{ path: options.archiveDir, readOnly: true }] : []),
     { path: options.backupPath, readOnly: true },
   ];
   const owner = options.scratch;
@@ -126,8 +126,11 @@ export async function containerRecoveryPlace(
     // inside the container: a scratch folder's path can pass the 107 bytes of a socket's name
     socketDir: () => "/tmp",
     async start(spec) {
-      const name = `hailmary-pitr-${basename(options.scratch).replace(/[^A-Za-z0-9_.-]/g, "-")}`
-        .slice(0, 120);
+      // the scratch folder names the run; a folder beside the live server gets its port too
+      const folder = basename(options.scratch).replace(/[^A-Za-z0-9_.-]/g, "-").slice(0, 80);
+      const name = `hailmary-pitr-${folder}${
+        options.publishPort !== undefined ? `-${options.publishPort}` : ""
+      }`;
       await containers.start(name, {
         mounts: mounts.filter((m) => m.path !== options.backupPath),
         owner,
@@ -162,6 +165,25 @@ export async function containerRecoveryPlace(
       };
     },
   };
+}
+
+/**
+ * The place of the environment's runtime: natively this host as the service
+ * user (`serviceUserName`), on compose one-off containers of the image.
+ */
+export async function recoveryPlaceFor(
+  runtime: Runtime,
+  service: ConfiguredService,
+  serviceUserName: string,
+  options: ContainerRecoveryOptions,
+): Promise<RecoveryPlace> {
+  if (runtime.kind === "native") {
+    return nativeRecoveryPlace(
+      { runtime, service, ...(options.signal ? { signal: options.signal } : {}) },
+      await serviceUser(serviceUserName),
+    );
+  }
+  return await containerRecoveryPlace(runtime, service, options);
 }
 
 /** The ids of the image's postgres user (they own the service's data folder). */

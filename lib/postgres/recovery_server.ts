@@ -15,7 +15,7 @@ import { sendSignal } from "../runtime/send_signal.ts";
 import type { ServiceUser } from "../runtime/service_user.ts";
 import { tailLines } from "../runtime/log_file.ts";
 import { startClient } from "./run_client.ts";
-import { findPostgresBinDir } from "../service/binaries.ts";
+import { findPostgresBinDir, postgresProgram } from "../service/binaries.ts";
 
 /** Where a recovering server lives and how it is reached. */
 export interface RecoveryServerSpec {
@@ -44,7 +44,7 @@ export interface RecoveryTools {
 
 /** The path of a PostgreSQL program for `tools`. */
 function programPath(tools: RecoveryTools, program: string): string {
-  return tools.bin ? tools.bin(program) : join(findPostgresBinDir(), program);
+  return tools.bin ? tools.bin(program) : postgresProgram(program);
 }
 
 /** The argv prefix that runs a program as the service user (none when not root). */

@@ -147,6 +147,7 @@ describe("point-in-time recovery on the compose runtime", () => {
     "takes a base backup through the container, checked with pg_verifybackup, and sees the archive",
     async () => {
       await sql("create table batches (batch int, n int)");
+      await sql("create table probe as select g from generate_series(1, 7) g");
       const base = await opsJson<{ id: string; kind: string; verified: boolean; timeline: number }>(
         ["postgres:backup", "--physical"],
       );
@@ -161,6 +162,13 @@ describe("point-in-time recovery on the compose runtime", () => {
       expect(Date.parse(window.from)).toBeLessThanOrEqual(Date.parse(window.to));
       const verify = await opsJson<{ ok: boolean }>(["postgres:verify", "--wal"]);
       expect(verify.ok).toBe(true);
+      // the restore test replays the base backup in a one-off container and counts its rows
+      const tested = await opsJson<{ ok: boolean; restoreTest: { ok: boolean; rows: number } }>(
+        ["postgres:verify", baseId, "--restore-test"],
+      );
+      expect(tested.ok).toBe(true);
+      expect(tested.restoreTest.ok).toBe(true);
+      expect(tested.restoreTest.rows).toBeGreaterThanOrEqual(7);
     },
     300_000,
   );
