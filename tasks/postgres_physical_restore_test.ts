@@ -4,7 +4,6 @@ import { errorMessage } from "../lib/errors.ts";
 import { removeStale } from "../lib/leftovers/mod.ts";
 import { postgresAccess } from "../lib/postgres/postgres_access.ts";
 import {
-  findRecoveryScratch,
   queryRecoveryServer,
   recoveryScratchName,
   type RecoveryServerSpec,
@@ -14,8 +13,8 @@ import {
 import { parseRowCounts, tableRowCountsSql } from "../lib/postgres/table_row_counts.ts";
 import { sleep } from "../lib/runtime/proc.ts";
 import {
+  findRecoveryLeftovers,
   recoveryPlaceFor,
-  removeRecoveryContainers,
   type RunningRecoveryServer,
 } from "../lib/postgres/recovery_place.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
@@ -88,14 +87,7 @@ export async function restoreTestPhysical(
   const began = performance.now();
   const service = ctx.service("postgres");
   const settings = service.settings as { maxConnections: number; superuser: string };
-  const leftovers = await findRecoveryScratch(service.stateDir);
-  await removeRecoveryContainers(
-    ctx.runtime,
-    service,
-    leftovers.filter((f) => f.leftover.stale).map((f) =>
-      join(f.leftover.location, f.leftover.name)
-    ),
-  );
+  const leftovers = await findRecoveryLeftovers(ctx.runtime, service);
   await removeStale(leftovers);
   const scratch = join(service.stateDir, await recoveryScratchName());
   const dataDir = join(scratch, "data");

@@ -4,14 +4,13 @@ import { errorMessage, FailedError, UsageError } from "../lib/errors.ts";
 import { removeStale } from "../lib/leftovers/mod.ts";
 import { PostgresGoneError } from "../lib/postgres/postgres_gone.ts";
 import {
-  findRecoveryScratch,
   queryRecoveryServer,
   recoveryScratchName,
   type RecoveryServerSpec,
 } from "../lib/postgres/recovery_server.ts";
 import {
+  findRecoveryLeftovers,
   recoveryPlaceFor,
-  removeRecoveryContainers,
   type RunningRecoveryServer,
 } from "../lib/postgres/recovery_place.ts";
 import { superuserQuery } from "../lib/postgres/superuser_psql.ts";
@@ -127,14 +126,7 @@ export async function restorePostgresToPoint(
     "postgres",
     "postgres:restore",
     async () => {
-      const leftovers = await findRecoveryScratch(service.stateDir);
-      await removeRecoveryContainers(
-        ctx.runtime,
-        service,
-        leftovers.filter((f) => f.leftover.stale).map((f) =>
-          join(f.leftover.location, f.leftover.name)
-        ),
-      );
+      const leftovers = await findRecoveryLeftovers(ctx.runtime, service);
       const removed = await removeStale(leftovers);
       if (removed.length) {
         ctx.output.info(`removed scratch folders of interrupted restores: ${removed.join(", ")}`);

@@ -1,4 +1,5 @@
-import { basename } from "../path.ts";
+import { basename, join } from "../path.ts";
+import type { FoundLeftover } from "../leftovers/mod.ts";
 import type { ConfiguredService } from "../config/mod.ts";
 import { FailedError } from "../errors.ts";
 import type { OneOffContainers, SamePathMount } from "../runtime/one_off_container.ts";
@@ -6,6 +7,7 @@ import type { Runtime } from "../runtime/runtime.ts";
 import { type ServiceUser, serviceUser } from "../runtime/service_user.ts";
 import { tailLines } from "../runtime/log_file.ts";
 import {
+  findRecoveryScratch,
   recoveryServerArgs,
   recoveryServerGone,
   type RecoveryServerSpec,
@@ -205,16 +207,25 @@ async function imageUser(containers: OneOffContainers): Promise<ServiceUser> {
 }
 
 /**
- * Removes the one-off containers still running for scratch folders of
- * interrupted restores (a container outlives the task that started it), before
- * the folders themselves go.
+ * The scratch folders of interrupted restores (see {@link findRecoveryScratch});
+ * on a runtime with one-off containers, removing one first removes the
+ * containers still running for it (a container outlives the task that
+ * started it).
  */
-export async function removeRecoveryContainers(
+export async function findRecoveryLeftovers(
   runtime: Runtime,
   service: ConfiguredService,
-  scratchFolders: readonly string[],
-): Promise<void> {
-  if (!runtime.oneOff || scratchFolders.length === 0) return;
-  const containers = await runtime.oneOff(service);
-  for (const folder of scratchFolders) await containers.removeOwnedBy(folder);
+): Promise<FoundLeftover[]> {
+  const found = await findRecoveryScratch(service.stateDir);
+  const oneOff = runtime.oneOff?.bind(runtime);
+  if (!oneOff) return found;
+  let containers: Promise<OneOffContainers> | undefined;
+  return found.map((item) => ({
+    ...item,
+    remove: async () => {
+      containers ??= oneOff(service);
+      await (await containers).removeOwnedBy(join(item.leftover.location, item.leftover.name));
+      await item.remove();
+    },
+  }));
 }
