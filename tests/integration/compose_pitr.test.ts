@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { freePort, ops, root } from "../helpers/test_stack.ts";
+import { freePort, ops, processesMentioning, root } from "../helpers/test_stack.ts";
 
 const project = `hailmary-pitr-${Date.now().toString(36)}`;
 const container = `${project}-postgres-1`;
@@ -255,6 +255,47 @@ describe("point-in-time recovery on the compose runtime", () => {
       } finally {
         if (restored.container) await docker(["stop", restored.container]);
       }
+    },
+    600_000,
+  );
+
+  it(
+    "an interrupted restore leaves its folder and container, which cleanup --leftovers removes",
+    async () => {
+      const state = join(dir, "state", "postgres");
+      const before = await sql("select count(*) from batches");
+      const child = new Deno.Command(join(root, "ops"), {
+        args: ["postgres:restore", "--latest", "--yes", "--env", file],
+        cwd: root,
+        env: secrets,
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      let running = "";
+      for (let i = 0; i < 600 && !running; i++) {
+        running = (await docker(["ps", "--quiet", "--filter", "name=hailmary-pitr-pitr-restore-"]))
+          .stdout.trim();
+      }
+      expect(running).not.toBe("");
+      // kill -9 of the task itself (the process that owns the folder), not of ./ops
+      const task = (await processesMentioning(`postgres:restore --latest --yes --env ${file}`))
+        .map((l) => Number(l.trim().split(/\s+/)[0]))
+        .filter((pid) => pid !== child.pid);
+      for (const pid of task.length ? task : [child.pid]) {
+        await new Deno.Command("kill", { args: ["-KILL", String(pid)] }).output();
+      }
+      await child.status;
+      const scratch = (await Array.fromAsync(Deno.readDir(state))).map((e) => e.name)
+        .find((n) => n.startsWith("pitr-restore-"));
+      expect(scratch).toBeDefined();
+      const cleaned = await opsJson<{ removed: { name: string }[] }>(
+        ["cleanup", "--leftovers", "--yes"],
+      );
+      expect(cleaned.removed.map((r) => r.name)).toContain(scratch);
+      expect(await exists(join(state, scratch!))).toBe(false);
+      const left = await docker(["ps", "--all", "--quiet", "--filter", `id=${running}`]);
+      expect(left.stdout.trim()).toBe("");
+      expect(await sql("select count(*) from batches")).toEqual(before);
     },
     600_000,
   );
