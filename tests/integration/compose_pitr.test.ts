@@ -299,4 +299,24 @@ describe("point-in-time recovery on the compose runtime", () => {
     },
     600_000,
   );
+
+  it(
+    "the data folder lost and the container killed: --latest brings back every archived row",
+    async () => {
+      await sql("insert into batches select 40, g from generate_series(1, 25) g");
+      const expected = await sql("select batch, count(*) from batches group by 1 order by 1");
+      await archiveNow();
+      const data = join(dir, "state", "postgres", "data");
+      await Deno.remove(data, { recursive: true });
+      expect((await docker(["kill", container])).code).toBe(0);
+      const restored = await opsJson<RestoreJson>(["postgres:restore", "--latest", "--yes"]);
+      expect(restored.mode).toBe("in-place");
+      expect(restored.safetyCopy).toBeNull();
+      expect(await sql("select batch, count(*) from batches group by 1 order by 1")).toEqual(
+        expected,
+      );
+      expect(await exists(join(data, "PG_VERSION"))).toBe(true);
+    },
+    600_000,
+  );
 });
