@@ -77,6 +77,7 @@ async function archiveNow(): Promise<string> {
 const tick = () => new Promise((r) => setTimeout(r, 1100));
 
 interface RestoreJson {
+  durationMs: number;
   mode: string;
   baseBackupId: string;
   timeline: number;
@@ -186,6 +187,7 @@ describe("point-in-time recovery on the compose runtime", () => {
       const restored = await opsJson<RestoreJson>(
         ["postgres:restore", "--to-time", marks[1]!, "--yes"],
       );
+      console.log(`compose restore ${restored.mode}: ${restored.durationMs} ms`);
       expect(restored).toMatchObject({ mode: "in-place", baseBackupId: baseId, timeline: 2 });
       expect(await sql("select batch, count(*) from batches group by 1 order by 1")).toEqual([
         ["1", "100"],
@@ -240,6 +242,7 @@ describe("point-in-time recovery on the compose runtime", () => {
         target,
       ]);
       try {
+        console.log(`compose restore ${restored.mode}: ${restored.durationMs} ms`);
         expect(restored.mode).toBe("beside");
         expect(restored.container).toMatch(/^hailmary-pitr-/);
         // psql in the recovered server's container, over its socket there
@@ -310,6 +313,7 @@ describe("point-in-time recovery on the compose runtime", () => {
       await Deno.remove(data, { recursive: true });
       expect((await docker(["kill", container])).code).toBe(0);
       const restored = await opsJson<RestoreJson>(["postgres:restore", "--latest", "--yes"]);
+      console.log(`compose restore ${restored.mode}: ${restored.durationMs} ms`);
       expect(restored.mode).toBe("in-place");
       expect(restored.safetyCopy).toBeNull();
       expect(await sql("select batch, count(*) from batches group by 1 order by 1")).toEqual(
