@@ -9,7 +9,7 @@ import { findTempFolders, setsFolder } from "../lib/backup/mod.ts";
 import { errorMessage, OpsError } from "../lib/errors.ts";
 import { describeLeftover, type FoundLeftover, type Leftover } from "../lib/leftovers/mod.ts";
 import { findScratchDatabases } from "../lib/postgres/scratch_databases.ts";
-import { findRecoveryScratch } from "../lib/postgres/recovery_server.ts";
+import { findRecoveryLeftovers } from "../lib/postgres/recovery_place.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
 import { findOpenSearchLeftovers } from "./opensearch_backup.ts";
 import { findRedisLeftovers } from "./redis_backup.ts";
@@ -84,7 +84,7 @@ export async function cleanLeftovers(
     "postgres",
     "restore scratch folders",
     false,
-    () => findRecoveryScratch(ctx.service("postgres").stateDir),
+    () => findRecoveryLeftovers(ctx.runtime, ctx.service("postgres")),
   );
   await look("redis", "temp files", false, () => findRedisLeftovers(ctx));
   await look("opensearch", "snapshot repositories", true, () => findOpenSearchLeftovers(ctx));

@@ -98,7 +98,9 @@ function renderPitrRestore(result: PitrRestoreResult, output: Output): void {
   );
   if (result.mode === "beside") {
     output.line(
-      `  a separate server runs on port ${result.port} with its data in ${result.dataDir} (pid ${result.pid}); the live server was not touched`,
+      `  a separate server runs on port ${result.port} with its data in ${result.dataDir} (${
+        result.container ? `container ${result.container}` : `pid ${result.pid}`
+      }); the live server was not touched`,
     );
   } else if (result.safetyCopy) {
     output.line(`  the previous data folder is kept as ${result.safetyCopy}`);

@@ -4,19 +4,19 @@ import { errorMessage } from "../lib/errors.ts";
 import { removeStale } from "../lib/leftovers/mod.ts";
 import { postgresAccess } from "../lib/postgres/postgres_access.ts";
 import {
-  findRecoveryScratch,
   queryRecoveryServer,
   recoveryScratchName,
-  recoveryServerGone,
   type RecoveryServerSpec,
-  startRecoveryServer,
-  stopRecoveryServer,
   unpackBaseBackup,
   verifyUnpacked,
 } from "../lib/postgres/recovery_server.ts";
 import { parseRowCounts, tableRowCountsSql } from "../lib/postgres/table_row_counts.ts";
 import { sleep } from "../lib/runtime/proc.ts";
-import { serviceUser } from "../lib/runtime/service_user.ts";
+import {
+  findRecoveryLeftovers,
+  recoveryPlaceFor,
+  type RunningRecoveryServer,
+} from "../lib/postgres/recovery_place.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
 import type { PhysicalBackupDetails } from "./postgres_physical_backup.ts";
 import { recoveryFailure } from "./postgres_recovery_target.ts";
@@ -87,16 +87,21 @@ export async function restoreTestPhysical(
   const began = performance.now();
   const service = ctx.service("postgres");
   const settings = service.settings as { maxConnections: number; superuser: string };
-  await removeStale(await findRecoveryScratch(service.stateDir));
-  const user = await serviceUser(ctx.environment.serviceUser);
+  const leftovers = await findRecoveryLeftovers(ctx.runtime, service);
+  await removeStale(leftovers);
   const scratch = join(service.stateDir, await recoveryScratchName());
   const dataDir = join(scratch, "data");
+  const place = await recoveryPlaceFor(ctx.runtime, service, ctx.environment.serviceUser, {
+    scratch,
+    backupPath: backup.path,
+    signal: ctx.signal,
+  });
+  const user = place.user;
   await Deno.mkdir(scratch, { recursive: true, mode: 0o700 });
   if (user) await Deno.chown(scratch, user.uid, user.gid);
-  const tools = { runtime: ctx.runtime, service, signal: ctx.signal };
   const spec: RecoveryServerSpec = {
     dataDir,
-    socketDir: dataDir,
+    socketDir: place.socketDir(dataDir),
     port: freePort(),
     listen: "",
     logFile: join(scratch, "recovery.log"),
@@ -110,18 +115,18 @@ export async function restoreTestPhysical(
       max_connections: String(Math.max(100, settings.maxConnections)),
     },
   };
-  let pid: number | undefined;
+  let server: RunningRecoveryServer | undefined;
   const problems: string[] = [];
   let tables: Record<string, number> = {};
   try {
     ctx.output.info(`unpacking base backup ${backup.manifest.id} into ${scratch}...`);
-    await unpackForRecovery(tools, backup, dataDir, user);
-    pid = await startRecoveryServer(spec);
+    await unpackForRecovery(place.tools, backup, dataDir, user);
+    server = await place.start(spec);
     while (true) {
-      const gone = await recoveryServerGone(pid, spec.logFile);
+      const gone = await server.gone();
       if (gone !== undefined) throw recoveryFailure(gone, { kind: "latest" });
       const rows = await queryRecoveryServer(
-        tools,
+        server.tools,
         spec,
         "select pg_is_in_recovery() and pg_get_wal_replay_pause_state() = 'paused'",
       ).catch(() => undefined);
@@ -129,13 +134,18 @@ export async function restoreTestPhysical(
       await sleep(200);
     }
     tables = parseRowCounts(
-      await queryRecoveryServer(tools, spec, tableRowCountsSql, postgresAccess(service).database) ??
+      await queryRecoveryServer(
+        server.tools,
+        spec,
+        tableRowCountsSql,
+        postgresAccess(service).database,
+      ) ??
         [],
     );
   } catch (error) {
     problems.push(`restore failed: ${errorMessage(error)}`);
   } finally {
-    if (pid !== undefined) await stopRecoveryServer(pid, 10_000).catch(() => {});
+    if (server !== undefined) await server.stop(10_000).catch(() => {});
     await Deno.remove(scratch, { recursive: true }).catch(() => {});
   }
   return {

@@ -4,14 +4,15 @@ import { errorMessage, FailedError, UsageError } from "../lib/errors.ts";
 import { removeStale } from "../lib/leftovers/mod.ts";
 import { PostgresGoneError } from "../lib/postgres/postgres_gone.ts";
 import {
-  findRecoveryScratch,
   queryRecoveryServer,
   recoveryScratchName,
-  recoveryServerGone,
   type RecoveryServerSpec,
-  startRecoveryServer,
-  stopRecoveryServer,
 } from "../lib/postgres/recovery_server.ts";
+import {
+  findRecoveryLeftovers,
+  recoveryPlaceFor,
+  type RunningRecoveryServer,
+} from "../lib/postgres/recovery_place.ts";
 import { superuserQuery } from "../lib/postgres/superuser_psql.ts";
 import {
   formatLsn,
@@ -22,7 +23,6 @@ import {
   walChain,
 } from "../lib/postgres/wal_archive.ts";
 import { sleep } from "../lib/runtime/proc.ts";
-import { serviceUser } from "../lib/runtime/service_user.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
 import { hashFile } from "../lib/backup/checksum.ts";
 import { listPhysicalBackups, type PhysicalBackupDetails } from "./postgres_physical_backup.ts";
@@ -63,6 +63,8 @@ export interface PitrRestoreResult {
   port: number;
   /** The server left running (beside), else null. */
   pid: number | null;
+  /** The container of the server left running (beside, compose), else null. */
+  container: string | null;
   durationMs: number;
 }
 
@@ -74,7 +76,9 @@ export interface PitrRestoreResult {
  * folder beside the live one; only when the server came up at the target is
  * the live folder swapped (the old one kept as `data.before-restore-<time>`),
  * or, with `port` and `targetDir`, the recovered server is left running there
- * and the live one is not touched.
+ * and the live one is not touched. On compose the programs and the recovering
+ * server run in one-off containers of the service's own image, so the host
+ * needs no PostgreSQL.
  * @throws {UsageError} bad options, no usable base backup, a gap the target needs; {FailedError} a damaged backup or WAL (nothing live changed); {BusyError} lock held.
  */
 export async function restorePostgresToPoint(
@@ -88,10 +92,10 @@ export async function restorePostgresToPoint(
     maxConnections: number;
     superuser: string;
   };
-  if (ctx.runtime.kind !== "native") {
+  if (ctx.runtime.kind !== "native" && !ctx.runtime.oneOff) {
     throw new UsageError(
-      "a point-in-time restore runs on the native runtime only, for now",
-      "restore the base backup and WAL from backups/<env>/ on a native environment; the archive itself works on compose",
+      `a point-in-time restore needs the native or compose runtime (this environment runs ${ctx.runtime.kind})`,
+      "restore the base backup and WAL from backups/<env>/ on a native or compose environment",
     );
   }
   const beside = options.port !== undefined || options.targetDir !== undefined;
@@ -122,38 +126,51 @@ export async function restorePostgresToPoint(
     "postgres",
     "postgres:restore",
     async () => {
-      const removed = await removeStale(await findRecoveryScratch(service.stateDir));
+      const leftovers = await findRecoveryLeftovers(ctx.runtime, service);
+      const removed = await removeStale(leftovers);
       if (removed.length) {
         ctx.output.info(`removed scratch folders of interrupted restores: ${removed.join(", ")}`);
       }
-      const user = await serviceUser(ctx.environment.serviceUser);
       const scratch = beside
         ? options.targetDir!
         : join(service.stateDir, await recoveryScratchName());
       const dataDir = beside ? scratch : join(scratch, "data");
+      const port = beside ? options.port! : freePort();
+      const place = await recoveryPlaceFor(ctx.runtime, service, ctx.environment.serviceUser, {
+        scratch,
+        archiveDir,
+        backupPath: base.path,
+        publishPort: beside ? port : undefined,
+        signal: ctx.signal,
+      });
+      const user = place.user;
       if (!beside) {
         await Deno.mkdir(scratch, { mode: 0o700 });
         if (user) await Deno.chown(scratch, user.uid, user.gid);
       }
-      const tools = { runtime: ctx.runtime, service, signal: ctx.signal };
       const spec: RecoveryServerSpec = {
         dataDir,
-        socketDir: dataDir,
-        port: beside ? options.port! : freePort(),
-        listen: beside ? "127.0.0.1" : "",
+        socketDir: place.socketDir(dataDir),
+        port,
+        listen: beside ? place.listenBeside : "",
         logFile: beside ? join(dataDir, "recovery.log") : join(scratch, "recovery.log"),
         superuser: settings.superuser,
         user,
-        settings: recoverySettings(archiveDir, options.target, settings.maxConnections),
+        settings: recoverySettings(
+          archiveDir,
+          options.target,
+          settings.maxConnections,
+          place.restoreScript,
+        ),
       };
-      let pid: number | undefined;
+      let server: RunningRecoveryServer | undefined;
       try {
         ctx.output.info(`unpacking base backup ${base.manifest.id}...`);
-        await unpackForRecovery(tools, base, dataDir, user);
+        await unpackForRecovery(place.tools, base, dataDir, user);
         if (beside) assertPortFree(spec.port);
         ctx.output.info(`replaying archived WAL to ${what}...`);
-        pid = await startRecoveryServer(spec);
-        const reached = await waitRecovered(ctx, tools, spec, pid, options.target);
+        server = await place.start(spec);
+        const reached = await waitRecovered(ctx, server, spec, options.target);
         const common = {
           service: "postgres" as const,
           baseBackupId: base.manifest.id,
@@ -163,19 +180,20 @@ export async function restorePostgresToPoint(
         };
         if (beside) {
           ctx.output.info(
-            `the restored server runs on port ${spec.port} (pid ${pid}); stop it with: kill -INT ${pid}`,
+            `the restored server runs on port ${spec.port} (pid ${server.pid}); stop it with: ${server.stopCommand}`,
           );
           return {
             ...common,
             mode: "beside" as const,
             dataDir,
             safetyCopy: null,
-            pid,
+            pid: server.pid,
+            container: server.container,
             durationMs: Math.round(performance.now() - began),
           };
         }
-        await stopRecoveryServer(pid);
-        pid = undefined;
+        await server.stop();
+        server = undefined;
         const safetyCopy = await swapDataFolders(ctx, dataDir, reached.timeline, user);
         await Deno.remove(scratch, { recursive: true }).catch(() => {});
         return {
@@ -184,10 +202,11 @@ export async function restorePostgresToPoint(
           dataDir: join(service.stateDir, "data"),
           safetyCopy,
           pid: null,
+          container: null,
           durationMs: Math.round(performance.now() - began),
         };
       } catch (error) {
-        if (pid !== undefined) await stopRecoveryServer(pid, 10_000).catch(() => {});
+        if (server !== undefined) await server.stop(10_000).catch(() => {});
         if (!beside) await Deno.remove(scratch, { recursive: true }).catch(() => {});
         else await emptyFolder(scratch).catch(() => {});
         throw error;
@@ -219,9 +238,8 @@ async function assertFileIntact(
  */
 async function waitRecovered(
   ctx: TaskContext,
-  tools: { runtime: TaskContext["runtime"]; service: ReturnType<TaskContext["service"]> },
+  server: RunningRecoveryServer,
   spec: RecoveryServerSpec,
-  pid: number,
   target: RecoveryTarget,
 ): Promise<{ replayedToLsn: string; lastTransactionAt: string | null; timeline: number }> {
   let replayedToLsn = "";
@@ -229,10 +247,10 @@ async function waitRecovered(
   let resumed = false;
   while (true) {
     if (ctx.signal.aborted) throw new FailedError("the restore was interrupted");
-    const gone = await recoveryServerGone(pid, spec.logFile);
+    const gone = await server.gone();
     if (gone !== undefined) throw recoveryFailure(gone, target);
     const rows = await queryRecoveryServer(
-      tools,
+      server.tools,
       spec,
       `select pg_is_in_recovery(),
         case when pg_is_in_recovery() then pg_get_wal_replay_pause_state() else '' end,
@@ -246,12 +264,12 @@ async function waitRecovered(
       if (lastAt) lastTransactionAt = lastAt;
       if (pause === "paused" && !resumed) {
         checkReached(target, replayedToLsn, lastTransactionAt);
-        await queryRecoveryServer(tools, spec, "select pg_wal_replay_resume()");
+        await queryRecoveryServer(server.tools, spec, "select pg_wal_replay_resume()");
         resumed = true;
       }
     } else if (rows !== undefined && inRecovery === "f") {
       const [[timeline = "0", lsnNow = ""] = []] = await queryRecoveryServer(
-        tools,
+        server.tools,
         spec,
         "select timeline_id, pg_current_wal_lsn() from pg_control_checkpoint()",
       ) ?? [];

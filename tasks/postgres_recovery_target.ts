@@ -20,8 +20,9 @@ export function recoverySettings(
   archiveDir: string,
   target: RecoveryTarget,
   maxConnections: number,
+  /** restore_wal.sh where the server runs (default: this checkout's). */
+  script: string = join(projectRoot, "services", "postgres", "restore_wal.sh"),
 ): Record<string, string> {
-  const script = join(projectRoot, "services", "postgres", "restore_wal.sh");
   const out: Record<string, string> = {
     restore_command: `'${script}' "%f" "%p" '${archiveDir}'`,
     recovery_target_timeline: "latest",

@@ -1,6 +1,5 @@
-import { join } from "../posix_path.ts";
 import type { ConfiguredService } from "../config/mod.ts";
-import { findPostgresBinDir } from "../service/binaries.ts";
+import { postgresProgram } from "../service/binaries.ts";
 import { serviceHost } from "../service/service_context.ts";
 import { postgresPaths } from "./postgres_paths.ts";
 import type { PostgresConnection } from "./migrations.ts";
@@ -17,7 +16,7 @@ export interface PostgresAccess {
   superuser: string;
   /** Environment for client programs run as the app user (PGPASSWORD, never on a command line). */
   appEnv: Record<string, string>;
-  /** Absolute path of a client program (pg_dump, pg_restore, psql). */
+  /** Absolute path of a client program (pg_dump, pg_restore, psql); its name alone when the host has none. */
   bin(program: string): string;
 }
 
@@ -49,6 +48,6 @@ export function postgresAccess(service: ConfiguredService): PostgresAccess {
       PGDATABASE: settings.database,
       ...(password ? { PGPASSWORD: password } : {}),
     },
-    bin: (program) => join(findPostgresBinDir(), program),
+    bin: postgresProgram,
   };
 }

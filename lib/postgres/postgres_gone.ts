@@ -38,6 +38,9 @@ const goneMessages = [
   /lost synchronization with server/,
   /SSL SYSCALL error: EOF detected/,
   /connection not open/,
+  // docker compose exec into a service whose container is not running (or restarting)
+  /service "[^"]+" is not running/,
+  /Container \S+ is restarting, wait until the container is running/,
 ];
 
 /**

@@ -15,7 +15,7 @@ import { sendSignal } from "../runtime/send_signal.ts";
 import type { ServiceUser } from "../runtime/service_user.ts";
 import { tailLines } from "../runtime/log_file.ts";
 import { startClient } from "./run_client.ts";
-import { findPostgresBinDir } from "../service/binaries.ts";
+import { findPostgresBinDir, postgresProgram } from "../service/binaries.ts";
 
 /** Where a recovering server lives and how it is reached. */
 export interface RecoveryServerSpec {
@@ -34,9 +34,17 @@ export interface RecoveryServerSpec {
 
 /** The bits every task needs to run programs for a recovery. */
 export interface RecoveryTools {
-  runtime: Runtime;
+  /** Where the programs run: the service's runtime, or a one-off container of its image. */
+  runtime: Pick<Runtime, "exec">;
   service: ConfiguredService;
   signal?: AbortSignal;
+  /** The path of a PostgreSQL program where it runs (default: the host's newest version). */
+  bin?: (program: string) => string;
+}
+
+/** The path of a PostgreSQL program for `tools`. */
+function programPath(tools: RecoveryTools, program: string): string {
+  return tools.bin ? tools.bin(program) : postgresProgram(program);
 }
 
 /** The argv prefix that runs a program as the service user (none when not root). */
@@ -129,9 +137,8 @@ export async function verifyUnpacked(
   dataDir: string,
   manifest: string,
 ): Promise<void> {
-  const bin = findPostgresBinDir();
   await startClient(tools.runtime, tools.service, [
-    join(bin, "pg_verifybackup"),
+    programPath(tools, "pg_verifybackup"),
     "--quiet",
     "--manifest-path",
     manifest,
@@ -157,19 +164,7 @@ export async function startRecoveryServer(spec: RecoveryServerSpec): Promise<num
   const bin = findPostgresBinDir();
   const pidFile = `${spec.logFile}.pid`;
   await Deno.remove(pidFile).catch(() => {});
-  const settings: Record<string, string> = {
-    port: String(spec.port),
-    listen_addresses: spec.listen,
-    unix_socket_directories: spec.socketDir,
-    unix_socket_permissions: "0700",
-    archive_mode: "off",
-    synchronous_standby_names: "",
-    logging_collector: "off",
-    log_destination: "stderr",
-    hot_standby: "on",
-    ...spec.settings,
-  };
-  const args = Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`]);
+  const args = recoveryServerArgs(spec);
   const script =
     'echo $$ > "$OPS_PID_FILE.tmp" && mv "$OPS_PID_FILE.tmp" "$OPS_PID_FILE"; exec "$@" >>"$OPS_LOG_FILE" 2>&1 </dev/null';
   const child = new Deno.Command("setsid", {
@@ -181,8 +176,6 @@ export async function startRecoveryServer(spec: RecoveryServerSpec): Promise<num
       "sh",
       ...asUser(spec.user),
       join(bin, "postgres"),
-      "-D",
-      spec.dataDir,
       ...args,
     ],
     env: {
@@ -214,6 +207,23 @@ export async function startRecoveryServer(spec: RecoveryServerSpec): Promise<num
   throw new FailedError(`the recovery server did not write its pid file ${pidFile}`);
 }
 
+/** The `-D` and `-c name=value` arguments of a recovery server's postgres. */
+export function recoveryServerArgs(spec: RecoveryServerSpec): string[] {
+  const settings: Record<string, string> = {
+    port: String(spec.port),
+    listen_addresses: spec.listen,
+    unix_socket_directories: spec.socketDir,
+    unix_socket_permissions: "0700",
+    archive_mode: "off",
+    synchronous_standby_names: "",
+    logging_collector: "off",
+    log_destination: "stderr",
+    hot_standby: "on",
+    ...spec.settings,
+  };
+  return ["-D", spec.dataDir, ...Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`])];
+}
+
 /** Runs one query on a recovery server's socket; undefined while it refuses connections. */
 export async function queryRecoveryServer(
   tools: RecoveryTools,
@@ -222,7 +232,7 @@ export async function queryRecoveryServer(
   database = "postgres",
 ): Promise<string[][] | undefined> {
   const child = tools.runtime.exec(tools.service, [
-    join(findPostgresBinDir(), "psql"),
+    programPath(tools, "psql"),
     "-X",
     "-A",
     "-t",
@@ -318,7 +328,8 @@ export async function findRecoveryScratch(stateDir: string): Promise<FoundLeftov
       remove: async () => {
         const text = await Deno.readTextFile(join(dir, "data", "postmaster.pid")).catch(() => "");
         const pid = Number(text.split("\n")[0]);
-        if (pid > 0 && (await processGroupMembers(pid)).length > 0) {
+        // only a server of this folder: a container's postmaster.pid holds a pid of its own namespace
+        if (pid > 1 && (await commandLine(pid)).includes(join(dir, "data"))) {
           await sendSignal(-pid, "SIGKILL");
           for (let i = 0; i < 50 && (await processGroupMembers(pid)).length > 0; i++) {
             await sleep(100);
@@ -329,4 +340,10 @@ export async function findRecoveryScratch(stateDir: string): Promise<FoundLeftov
     });
   }
   return found;
+}
+
+/** The command line of a process (arguments joined by spaces), empty when it is gone. */
+async function commandLine(pid: number): Promise<string> {
+  const raw = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "");
+  return raw.split("\0").join(" ");
 }

@@ -30,7 +30,7 @@ export interface ClientOptions {
  * one-line {@link PostgresGoneError}.
  */
 export function startClient(
-  runtime: Runtime,
+  runtime: Pick<Runtime, "exec">,
   service: ConfiguredService,
   argv: string[],
   options: ClientOptions = {},

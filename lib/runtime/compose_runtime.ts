@@ -13,6 +13,7 @@ import {
 import { type ContainerFacts, containerFacts, serviceProcessInfo } from "./compose_state.ts";
 import { type DockerCli, dockerMissing, dockerOutput, lastLines, runDocker } from "./docker_cli.ts";
 import { mergeLines } from "./merge_lines.ts";
+import { OneOffContainers } from "./one_off_container.ts";
 import { sleep } from "./proc.ts";
 import type {
   ExecOptions,
@@ -334,6 +335,35 @@ export class ComposeRuntime implements Runtime {
       await Deno.mkdir(dir, { recursive: true });
     }
     await this.writeSecrets();
+  }
+
+  /**
+   * One-off containers of a service's own (local) image with this project's
+   * variables, for programs the host may not have (a recovering PostgreSQL).
+   * @throws {FailedError} when the model names no image for the service.
+   */
+  async oneOff(service: ConfiguredService): Promise<OneOffContainers> {
+    const name = service.definition.name;
+    const model = JSON.parse(
+      await dockerOutput(
+        this.#cli,
+        composeCommands.config(this.project),
+        `reading the compose model of ${this.project.name}`,
+      ),
+    ) as {
+      services?: Record<string, { image?: string; networks?: Record<string, unknown> }>;
+      networks?: Record<string, { name?: string } | null>;
+    };
+    const own = model.services?.[name];
+    if (!own?.image) {
+      throw new FailedError(`the compose model of ${this.project.name} names no image for ${name}`);
+    }
+    const network = Object.keys(own.networks ?? {})[0];
+    return new OneOffContainers(
+      this.#cli,
+      own.image,
+      network ? model.networks?.[network]?.name ?? `${this.project.name}_${network}` : undefined,
+    );
   }
 
   /** Where the service's port is published, waits until the host-side probe agrees too. */

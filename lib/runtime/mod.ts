@@ -20,6 +20,8 @@ export type {
 export { nativePaths, NativeRuntime } from "./native_runtime.ts";
 export { ComposeRuntime, hostFolders } from "./compose_runtime.ts";
 export type { ComposeRuntimeOptions } from "./compose_runtime.ts";
+export { OneOffContainers, oneOffLabel } from "./one_off_container.ts";
+export type { OneOffSpec, SamePathMount } from "./one_off_container.ts";
 export { composeCommands, containerProgram } from "./compose_commands.ts";
 export {
   composeProject,

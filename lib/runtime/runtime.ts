@@ -1,5 +1,6 @@
 import type { ConfiguredService, Environment } from "../config/mod.ts";
 import type { ProbeResult } from "../probes/types.ts";
+import type { OneOffContainers } from "./one_off_container.ts";
 
 /** Lifecycle state of a service as the runtime sees its process or container. */
 export type ServiceState = "running" | "stopped" | "crashed" | "starting";
@@ -75,6 +76,11 @@ export interface Runtime {
    * are healthy. Only runtimes that can run replicas offer it (compose).
    */
   scale?(service: ConfiguredService, replicas: number): Promise<ScaleResult>;
+  /**
+   * Containers of a service's own image for one-off programs and servers
+   * (runtimes that run images offer it: compose).
+   */
+  oneOff?(service: ConfiguredService): Promise<OneOffContainers>;
   /**
    * Sets `host` on the environment's services that are not reachable on
    * loopback (compose without published ports). Called before a task runs.

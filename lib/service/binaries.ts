@@ -28,6 +28,19 @@ export function findPostgresBinDir(): string {
   });
 }
 
+/**
+ * A PostgreSQL client program by the path of the host's newest version, or by
+ * its bare name when the host has none: the compose runtime runs it in the
+ * service's container (from its PATH), where a host needs no PostgreSQL.
+ */
+export function postgresProgram(program: string): string {
+  try {
+    return join(findPostgresBinDir(), program);
+  } catch {
+    return program;
+  }
+}
+
 /** A Java home able to run OpenSearch 2.x (Java 17 or newer, 17 preferred), or JAVA_HOME. */
 export function findJavaHome(): string {
   const fromEnv = Deno.env.get("OPENSEARCH_JAVA_HOME") ?? Deno.env.get("JAVA_HOME");
