@@ -6,6 +6,7 @@ import { composeCommands } from "../runtime/compose_commands.ts";
 import { composeProject } from "../runtime/compose_project.ts";
 import { type DockerCli, lastLines, runDocker } from "../runtime/docker_cli.ts";
 import { onPath, type RequirementResult, run } from "./requirements.ts";
+import { buildFingerprint, fingerprintLabel } from "./build_fingerprint.ts";
 
 /** The Compose v2 release `./ops setup` builds when the plugin is missing and Go is present. */
 export const composeVersion = "v2.28.1";
@@ -253,11 +254,11 @@ export async function ensureComposeRequirements(
     if (!wanted.has(name) || !service.image) continue;
     const label = `image ${service.image} (${name})`;
     const present = succeeds("docker", ["image", "inspect", service.image]);
-    if (present && !(options.rebuild && service.build?.context)) {
-      results.push({ name: label, action: "present" });
-      continue;
-    }
     if (!service.build?.context) {
+      if (present) {
+        results.push({ name: label, action: "present" });
+        continue;
+      }
       throw new FailedError(`the image ${service.image} of ${name} is missing and has no build`, {
         hint: `docker pull ${service.image}`,
       });
@@ -266,7 +267,16 @@ export async function ensureComposeRequirements(
     if ("EXTRA_CA_CERTIFICATES" in declared && !declared.EXTRA_CA_CERTIFICATES) {
       declared.EXTRA_CA_CERTIFICATES = await hostExtraCertificates();
     }
-    const args = Object.entries(declared).filter(([, v]) => v !== null && v !== "");
+    const args = Object.entries(declared).filter((a): a is [string, string] =>
+      a[1] !== null && a[1] !== undefined && a[1] !== ""
+    );
+    const dockerfile = join(service.build.context, service.build.dockerfile ?? "Dockerfile");
+    const fingerprint = await buildFingerprint(dockerfile, args);
+    const built = present ? await imageFingerprint(service.image) : undefined;
+    if (present && !options.rebuild && built === fingerprint) {
+      results.push({ name: label, action: "present" });
+      continue;
+    }
     const base = service.build.args?.BASE_IMAGE;
     if (base && !succeeds("docker", ["image", "inspect", base])) {
       // a registry is asked only when the image names one (registry.example.com/debian:12):
@@ -278,7 +288,13 @@ export async function ensureComposeRequirements(
         await importDebianBase(base, output);
       }
     }
-    output.info(`${present ? "rebuilding" : "building"} ${service.image} for ${name}`);
+    output.info(
+      present
+        ? `rebuilding ${service.image} for ${name}${
+          options.rebuild ? "" : ": its Dockerfile's folder or build arguments changed"
+        }`
+        : `building ${service.image} for ${name}`,
+    );
     await run([
       "docker",
       "build",
@@ -286,14 +302,26 @@ export async function ensureComposeRequirements(
       "host",
       "--tag",
       service.image,
+      "--label",
+      `${fingerprintLabel}=${fingerprint}`,
       "--file",
-      join(service.build.context, service.build.dockerfile ?? "Dockerfile"),
+      dockerfile,
       ...args.flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
       service.build.context,
     ], env);
     results.push({ name: label, action: "installed" });
   }
   return results;
+}
+
+/** The build fingerprint an image was labelled with (empty when none). */
+async function imageFingerprint(image: string): Promise<string> {
+  const out = await new Deno.Command("docker", {
+    args: ["image", "inspect", "--format", `{{index .Config.Labels "${fingerprintLabel}"}}`, image],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  return new TextDecoder().decode(out.stdout).trim();
 }
 
 /** Whether an image reference names its registry host (`host.tld/...`, `host:5000/...`, `localhost/...`). */

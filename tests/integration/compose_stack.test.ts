@@ -133,6 +133,21 @@ describe("compose runtime on Docker Engine", () => {
     if (file) await removeStack(file, project, dir, secrets);
   }, 300_000);
 
+  it("setup again finds every image built from the files it has (their fingerprint label)", async () => {
+    const again = await ops(file, ["setup", "--json"], { env: secrets });
+    expect(again.code).toBe(0);
+    const images =
+      (JSON.parse(again.stdout) as { requirements: { name: string; action: string }[] })
+        .requirements.filter((r) => r.name.startsWith("image "));
+    expect(images.map((r) => r.action)).toEqual([
+      "present",
+      "present",
+      "present",
+      "present",
+      "present",
+    ]);
+  });
+
   it("brings the staging stack up healthy in containers", async () => {
     await run(file, ["up"]);
     expect(await containers()).toEqual([
