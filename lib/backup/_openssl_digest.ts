@@ -12,6 +12,8 @@ export async function opensslFileDigest(
   if (Deno.permissions.querySync({ name: "run", command: "openssl" }).state !== "granted") {
     return undefined;
   }
+  // a missing or unreadable file fails here, with Deno's own error (NotFound...)
+  const { size } = await Deno.stat(path);
   let output: Deno.CommandOutput;
   try {
     output = await new Deno.Command("openssl", {
@@ -28,5 +30,5 @@ export async function opensslFileDigest(
     const detail = new TextDecoder().decode(output.stderr).trim().split("\n").slice(-2).join(" ");
     throw new Error(`openssl could not hash ${path}: ${detail || `exit ${output.code}`}`);
   }
-  return { size: (await Deno.stat(path)).size, sha256 };
+  return { size, sha256 };
 }
