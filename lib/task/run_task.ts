@@ -71,7 +71,9 @@ export async function runTask<R = unknown>(
     (task.needsEnvironment === false && environment.runtime !== "native"
       ? undefined
       : await loadRuntime(environment));
-  const grants = await grantsModule;
+  // awaited only when loading: an in-process run (the dashboard's actions) reaches its task
+  // without an extra turn, so a cancel right after the start still finds the task listening
+  const grants = grantsModule ? await grantsModule : undefined;
   // what this run needs beyond its set, all of it each time (a run started with some
   // grants may find it needs more, and is started again with the whole list)
   let wanted: Grants | undefined;
