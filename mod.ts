@@ -35,7 +35,13 @@ export { BusyError, ExitCode, FailedError, OpsError, UsageError } from "./lib/er
 if (import.meta.main) {
   // deno.json's tasks use the leaner tasks/cli.ts; this keeps `deno run mod.ts <task>` working too
   const { main } = await import("./lib/cli/main.ts");
-  const { stackTasks } = await import("./tasks/stack.ts");
   const { taskRegistry } = await import("./tasks/registry.ts");
-  Deno.exit(await main(Deno.args, { quick: stackTasks, all: taskRegistry }));
+  const { findTask } = await import("./lib/task/find_task.ts");
+  const tasks = taskRegistry();
+  Deno.exit(
+    await main(Deno.args, {
+      index: tasks.map((task) => ({ ...task, module: "registry" })),
+      load: (entry) => Promise.resolve(findTask(tasks, entry.id)),
+    }),
+  );
 }

@@ -1,18 +1,14 @@
 /**
  * The command-line entry that deno.json's tasks run: `deno run -P=<set>
- * tasks/cli.ts <task> [args]`. Stack tasks (status, health, up...) resolve
- * without loading every task module, which keeps `health` fast; any other
- * task loads the whole registry. `mod.ts` stays the library API.
+ * tasks/cli.ts <task> [args]`. The task index (generated with deno.json)
+ * lists the tasks, parses the command line and prints help without importing
+ * any task module; running a task imports its own module alone, so `health`
+ * loads what health needs and nothing else. `mod.ts` stays the library API.
  * @module
  */
 import { main } from "../lib/cli/main.ts";
-import { stackTasks } from "./stack.ts";
-import { metricsTasks } from "./metrics.ts";
+import type { TaskIndexEntry } from "../lib/task/define_task.ts";
+import taskIndex from "./task_index.json" with { type: "json" };
+import { loadTask } from "./task_modules.ts";
 
-Deno.exit(
-  await main(Deno.args, {
-    // metrics sits beside status and health: it must start as fast as they do
-    quick: () => [...stackTasks(), ...metricsTasks()],
-    all: async () => (await import("./registry.ts")).taskRegistry(),
-  }),
-);
+Deno.exit(await main(Deno.args, { index: taskIndex as TaskIndexEntry[], load: loadTask }));

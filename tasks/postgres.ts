@@ -143,7 +143,7 @@ export function postgresTasks(): AnyTask[] {
     options: {
       format: {
         type: "string",
-        description: "custom (one file, streamed) or directory (parallel with --jobs)",
+        description: "custom (one file) or directory (parallel with --jobs)",
         choices: postgresBackupFormats,
         default: "custom",
       },

@@ -68,9 +68,10 @@ export interface PostgresBackupDetails {
 /**
  * Backs up a PostgreSQL database with pg_dump into the catalog. The dump runs
  * in a snapshot exported by a repeatable-read transaction that counts every
- * table's rows meanwhile, so the counts match the dump exactly. Custom format
- * streams pg_dump's stdout through SHA-256 into the file; directory format
- * lets pg_dump write (in parallel) and hashes afterwards.
+ * table's rows meanwhile, so the counts match the dump exactly. Natively
+ * pg_dump writes the file (custom) or folder (directory, in parallel with
+ * `jobs`) itself and the files are hashed afterwards; in a container its
+ * stdout is streamed through SHA-256 into the file.
  * @throws {UsageError} bad options or unknown database; {BusyError} lock held; {FailedError} pg_dump failed.
  */
 export async function backupPostgres(
@@ -142,6 +143,12 @@ async function dump(
            set local max_parallel_workers_per_gather = 0;
            select pg_export_snapshot(), current_setting('server_version')`,
         );
+        // Natively pg_dump writes the file itself (a seekable custom-format file also
+        // gets its table of contents with data offsets), hashed once pg_dump is done
+        // while the counts may still run: no copy of the dump through this process. In a
+        // container pg_dump cannot reach the catalog, so its stdout is streamed in.
+        const target = join(writer.dir, dumpName);
+        const streamed = o.format === "custom" && ctx.environment.runtime !== "native";
         const client = startClient(ctx.runtime, service, [
           access.bin("pg_dump"),
           ...access.superuserArgs,
@@ -149,29 +156,27 @@ async function dump(
           `--format=${o.format}`,
           `--compress=${o.level}`,
           `--snapshot=${snapshot}`,
-          ...(o.format === "directory"
-            ? [`--jobs=${o.jobs}`, `--file=${join(writer.dir, dumpName)}`]
-            : []),
+          ...(o.format === "directory" ? [`--jobs=${o.jobs}`] : []),
+          ...(streamed ? [] : [`--file=${target}`]),
           o.database,
         ], {
-          stdout: o.format === "custom" ? "piped" : "null",
+          stdout: streamed ? "piped" : "null",
           signal: ctx.signal,
           attempt: `dump the database ${o.database}`,
         });
         await writer.recordChild(client.child.pid);
-        const poll = o.format === "directory"
-          ? setInterval(
-            () => void dirSize(join(writer.dir, dumpName)).then((n) => progress.update(n)),
-            1000,
-          )
-          : undefined;
+        const size = o.format === "custom" ? fileSize : dirSize;
+        const poll = streamed
+          ? undefined
+          : setInterval(() => void size(target).then((n) => progress.update(n)), 1000);
         try {
           const [rows] = await Promise.all([
             session.query(tableRowCountsSql),
-            o.format === "custom"
-              ? writer.addStream(dumpName, client.child.stdout)
-              : Promise.resolve(),
-            client.finished,
+            streamed ? writer.addStream(dumpName, client.child.stdout) : Promise.resolve(),
+            client.finished.then(() => {
+              clearInterval(poll);
+              if (o.format === "custom" && !streamed) return writer.addWritten(dumpName);
+            }),
           ]);
           await session.query("commit");
           const details: PostgresBackupDetails = {
@@ -242,6 +247,14 @@ async function pgDumpVersion(ctx: TaskContext, program: string): Promise<string>
   });
   const { stdout } = await child.output();
   return new TextDecoder().decode(stdout).trim();
+}
+
+async function fileSize(path: string): Promise<number> {
+  try {
+    return (await Deno.stat(path)).size;
+  } catch {
+    return 0; // not created yet
+  }
 }
 
 async function dirSize(dir: string): Promise<number> {

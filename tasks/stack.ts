@@ -3,15 +3,18 @@ import { FailedError, UsageError } from "../lib/errors.ts";
 import { dependenciesOf, dependencyWaves } from "../lib/graph/mod.ts";
 import type { Output } from "../lib/output/mod.ts";
 import { prepareOutputFile, renderTable, writeOutputFile } from "../lib/output/mod.ts";
-import { type LifecycleResult, sleep } from "../lib/runtime/mod.ts";
-import { ensureRequirements, type RequirementResult } from "../lib/setup/mod.ts";
+// status and health import only what observing needs: the runtime's process
+// table reader and the probes; setup, the compose machinery and the live model
+// of `status --watch` load in the tasks that use them
+import type { LifecycleResult } from "../lib/runtime/runtime.ts";
+import { sleep } from "../lib/runtime/proc.ts";
+import type { RequirementResult } from "../lib/setup/mod.ts";
 import {
   dependencyMap,
   type ServiceStatus,
   type StackStatus,
   stackStatus,
-  watchStatus,
-} from "../lib/stack/mod.ts";
+} from "../lib/stack/stack_status.ts";
 import { type AnyTask, defineTask } from "../lib/task/define_task.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
 import { junitReport } from "./junit_report.ts";
@@ -115,6 +118,7 @@ export function stackTasks(): AnyTask[] {
       ctx,
       { options },
     ): Promise<{ requirements: RequirementResult[]; changed: boolean }> => {
+      const { ensureRequirements } = await import("../lib/setup/mod.ts");
       const requirements = await ensureRequirements(ctx.output, {
         environment: ctx.environment,
         rebuild: options.rebuild,
@@ -143,6 +147,7 @@ export function stackTasks(): AnyTask[] {
     args: [{ name: "services", description: "services to start (default: all)", variadic: true }],
     options: {},
     run: async (ctx, { args }): Promise<LifecycleSummary> => {
+      const { ensureRequirements } = await import("../lib/setup/mod.ts");
       await ensureRequirements(ctx.output, { environment: ctx.environment });
       const selected = selectServices(ctx, args, true);
       const waves = dependencyWaves(dependencyMap(ctx.environment)).map((w) =>
@@ -210,10 +215,10 @@ export function stackTasks(): AnyTask[] {
         placeholder: "SECONDS",
       },
     },
-    run: (ctx, { options }) =>
+    run: async (ctx, { options }) =>
       options.watch === undefined
-        ? stackStatus(ctx.environment, ctx.runtime, ctx.signal)
-        : watchStatus({
+        ? await stackStatus(ctx.environment, ctx.runtime, ctx.signal)
+        : (await import("../lib/stack/watch_status.ts")).watchStatus({
           environment: ctx.environment,
           runtime: ctx.runtime,
           output: ctx.output,

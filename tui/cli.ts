@@ -12,11 +12,16 @@
  * `mod.ts tui` and `tasks/cli.ts tui` run the same task, only slower to start.
  * @module
  */
+import type { TaskIndexEntry } from "../lib/task/define_task.ts";
 import { loadDashboard } from "./load_dashboard.ts";
 
 const retried = Deno.env.get("OPS_TUI_INSTALL_RETRY") === "1";
 const dashboard = loadDashboard().then(() => undefined, (error: unknown) => error);
-const cli = Promise.all([import("../lib/cli/main.ts"), import("../tasks/tui.ts")]);
+const cli = Promise.all([
+  import("../lib/cli/main.ts"),
+  import("../tasks/tui.ts"),
+  import("../tasks/task_index.json", { with: { type: "json" } }),
+]);
 cli.catch(() => {});
 const failure = (await dashboard) ?? await cli.then(() => undefined, (error: unknown) => error);
 if (failure !== undefined && !retried) {
@@ -38,6 +43,11 @@ if (failure !== undefined && !retried) {
   }).output();
   Deno.exit(code);
 }
-const [{ main }, { tuiTasks }] = await cli;
+const [{ main }, { tuiTasks }, { default: index }] = await cli;
 const registry = async () => (await import("../tasks/registry.ts")).taskRegistry();
-Deno.exit(await main(["tui", ...Deno.args], { quick: () => tuiTasks(registry), all: registry }));
+Deno.exit(
+  await main(["tui", ...Deno.args], {
+    index: index as TaskIndexEntry[],
+    load: (entry) => Promise.resolve(tuiTasks(registry).find((t) => t.id === entry.id)!),
+  }),
+);

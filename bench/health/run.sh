@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Benchmark: `deno task health` against the shell health check the seed
-# scripts did (pg_isready, redis-cli ping, curl _cluster/health), run
-# alternately on a running stack; prints the median wall times and the ratio.
+# Benchmark: `./ops health` against the shell health check the seed scripts
+# did (pg_isready, authenticated redis-cli ping, curl on _cluster/health and on
+# web's and the ingestor's /health), run alternately on a running stack;
+# prints the median wall times and the ratio. (bench/startup/run.ts runs the
+# same pair on a private stack, with the other start-path pairs.)
 # Usage: bench/health/run.sh [RUNS] [ENV]     (default 40 runs, env local; `./ops up` first)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,20 +23,20 @@ state_dir=$(deno eval --quiet "import { loadEnvironment } from './lib/config/mod
 REDISCLI_AUTH=$(cat "$state_dir/secrets/redis-password")
 export REDISCLI_AUTH
 
-deno task -q health >/dev/null || { echo "the stack is not healthy: run ./ops up first" >&2; exit 1; }
+./ops health >/dev/null || { echo "the stack is not healthy: run ./ops up first" >&2; exit 1; }
 bench/health/shell_health.sh "$pg" "$redis" "$os" "${extra[@]}" || { echo "the shell check fails on this stack" >&2; exit 1; }
 
 ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N); echo $(( (e - s) / 1000 )); }
 ops_times=() shell_times=()
 for _ in $(seq "$runs"); do
-  ops_times+=("$(ms deno task -q health)")
+  ops_times+=("$(ms ./ops health)")
   shell_times+=("$(ms bench/health/shell_health.sh "$pg" "$redis" "$os" "${extra[@]}")")
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 o=$(median "${ops_times[@]}") s=$(median "${shell_times[@]}")
 awk -v o="$o" -v s="$s" -v n="$runs" -v c="$((3 + ${#extra[@]}))" 'BEGIN {
   printf "runs: %d each, alternating; services checked: %d\n", n, c
-  printf "deno task health:   median %.1f ms\n", o / 1000
+  printf "./ops health:        median %.1f ms\n", o / 1000
   printf "shell health check: median %.1f ms\n", s / 1000
   printf "ratio (ops / shell): %.2f\n", o / s
 }'

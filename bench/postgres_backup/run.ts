@@ -67,6 +67,7 @@ const ops = (args: string[]) => [
   "run",
   "-q",
   "-P=ops",
+  "--unstable-lazy-dynamic-imports",
   join(root, "tasks", "cli.ts"),
   ...args,
   "--env",

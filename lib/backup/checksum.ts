@@ -1,3 +1,5 @@
+import { opensslFileDigest } from "./_openssl_digest.ts";
+
 /** Size and SHA-256 of some bytes. */
 export interface Checksum {
   size: number;
@@ -62,8 +64,16 @@ async function* chunksOf(source: ReadableStream<Uint8Array>): AsyncGenerator<Uin
   }
 }
 
-/** Re-reads a file and returns its size and SHA-256. */
+/**
+ * Re-reads a file and returns its size and SHA-256: with `openssl dgst` where
+ * this run may start it (the CPU's SHA instructions), else in-process.
+ */
 export async function hashFile(path: string, onProgress?: ProgressCallback): Promise<Checksum> {
+  const fast = await opensslFileDigest(path);
+  if (fast) {
+    onProgress?.(fast.size);
+    return fast;
+  }
   // node:crypto hashes incrementally (WebCrypto cannot); loaded here, off the start-up path
   const { createHash } = await import("node:crypto");
   const hash = createHash("sha256");

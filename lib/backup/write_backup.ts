@@ -28,6 +28,11 @@ export interface BackupWriter {
   readonly dir: string;
   /** Streams bytes into `path` (relative), hashing on the way; never buffers the whole stream. */
   addStream(path: string, source: ReadableStream<Uint8Array>): Promise<BackupFileEntry>;
+  /**
+   * Hashes a file a program wrote into the folder (`path`, relative) and
+   * fsyncs it; files not added this way are hashed after the producer returns.
+   */
+  addWritten(path: string): Promise<BackupFileEntry>;
   /** Copies a file into `path` (relative), hashing on the way. */
   copyFile(from: string, path: string): Promise<BackupFileEntry>;
   /** Records a process just started to write into the folder, so a later run can kill it if this one dies. */
@@ -103,6 +108,12 @@ export async function writeBackup(
     async addStream(path, source) {
       const target = safeTarget(dir, path);
       return add(path, await writeStreamWithChecksum(source, target, progressFrom(doneBytes)));
+    },
+    async addWritten(path) {
+      const target = safeTarget(dir, path);
+      const sum = await hashFile(target, progressFrom(doneBytes));
+      await syncFile(target);
+      return add(path, sum);
     },
     async copyFile(from, path) {
       const target = safeTarget(dir, path);

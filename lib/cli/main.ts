@@ -1,15 +1,19 @@
 import { ExitCode, OpsError } from "../errors.ts";
 import { Output, redactor } from "../output/mod.ts";
-import type { AnyTask, OptionSpec } from "../task/define_task.ts";
-import { findTask, runTask } from "../task/run_task.ts";
+import type { AnyTask, OptionSpec, TaskIndexEntry } from "../task/define_task.ts";
+import { findTask } from "../task/find_task.ts";
 import { globalOptions, parseTaskArgs, usage } from "./parse_task_args.ts";
 
-/** Where the CLI finds tasks: a quick list (the stack tasks) tried first, then the whole registry. */
+/**
+ * Where the CLI finds tasks: the task index lists them, parses their command
+ * lines and prints their help without importing any task module; `load`
+ * imports the one module that defines the task to run.
+ */
 export interface TaskSource {
-  /** Tasks available without loading every task module (status, health...). */
-  quick: () => AnyTask[];
-  /** Every task. */
-  all: () => Promise<AnyTask[]> | AnyTask[];
+  /** Every task's entry, in the order the task list shows them. */
+  index: readonly TaskIndexEntry[];
+  /** The task of an index entry, from its module. */
+  load: (entry: TaskIndexEntry) => Promise<AnyTask>;
 }
 
 /** Signals that stop a task: Ctrl-C, a stop request, the terminal going away. */
@@ -33,18 +37,22 @@ export async function main(argv: string[], source: TaskSource): Promise<number> 
     // signals need no permission but may be unsupported
   }
   try {
-    const quick = id === undefined ? undefined : source.quick().find((t) => t.id === id);
     if (id === undefined || id === "--help" || id === "-h" || id === "help") {
-      output.line(taskList(await source.all(), output));
+      output.line(taskList(source.index, output));
       return 0;
     }
-    const task = quick ?? findTask(await source.all(), id);
-    permissionSet = task.permissions;
-    const parsed = parseTaskArgs(task, rest);
+    const entry = findTask(source.index, id);
+    permissionSet = entry.permissions;
+    const parsed = parseTaskArgs(entry, rest);
     if (parsed.global.help) {
-      output.line(taskHelp(task));
+      output.line(taskHelp(entry));
       return 0;
     }
+    // the task's module and the machinery that runs it load together
+    const [task, { runTask }] = await Promise.all([
+      source.load(entry),
+      import("../task/run_task.ts"),
+    ]);
     const runOutput = new Output({ json: parsed.global.json });
     const { result, exitCode } = await runTask(task, {
       ...(parsed.global.env ? { env: parsed.global.env } : {}),
@@ -152,7 +160,10 @@ export function describeError(
 }
 
 /** The list of every task, grouped: stack tasks first, then per service. */
-export function taskList(tasks: readonly AnyTask[], output: Output): string {
+export function taskList(
+  tasks: readonly Pick<AnyTask, "id" | "summary" | "service">[],
+  output: Output,
+): string {
   const width = Math.max(...tasks.map((t) => t.id.length));
   const stack = tasks.filter((t) => !t.service);
   const services = [...new Set(tasks.filter((t) => t.service).map((t) => t.service!))];
@@ -179,7 +190,7 @@ export function taskList(tasks: readonly AnyTask[], output: Output): string {
 }
 
 /** Help for one task. */
-export function taskHelp(task: AnyTask): string {
+export function taskHelp(task: TaskIndexEntry | AnyTask): string {
   const option = (name: string, spec: OptionSpec) => {
     const value = spec.type === "boolean"
       ? ""

@@ -22,6 +22,9 @@ export const globalOptions = {
   help: { type: "boolean", short: "h", description: "show help for this task" },
 } as const satisfies Record<string, OptionSpec>;
 
+/** What parsing needs of a task: a task itself or its entry in the task index. */
+export type ParsedTask = Pick<AnyTask, "id" | "options" | "args" | "passThrough">;
+
 /** Parsed command line of one task. */
 export interface ParsedTaskArgs {
   global: { env?: string; json: boolean; yes: boolean; force: boolean; help: boolean };
@@ -33,7 +36,7 @@ export interface ParsedTaskArgs {
  * Parses a task's arguments against its option specs and the global options.
  * @throws {UsageError} for unknown options (with a suggestion), bad values or missing arguments.
  */
-export function parseTaskArgs(task: AnyTask, argv: string[]): ParsedTaskArgs {
+export function parseTaskArgs(task: ParsedTask, argv: string[]): ParsedTaskArgs {
   const specs: Record<string, OptionSpec> = { ...globalOptions, ...task.options };
   // pass-through tasks (psql) leave short flags such as -h and -c to the program
   const shortSpecs = task.passThrough ? (task.options as Record<string, OptionSpec>) : specs;
@@ -153,7 +156,7 @@ function convert(taskId: string, name: string, spec: OptionSpec, raw: string | b
 }
 
 /** The usage line of a task. */
-export function usage(task: AnyTask): string {
+export function usage(task: Pick<AnyTask, "id" | "args">): string {
   const args = (task.args ?? []).map((
     a,
   ) => (a.required ? a.name.toUpperCase() : `[${a.name.toUpperCase()}${a.variadic ? "..." : ""}]`));

@@ -67,13 +67,15 @@ function opsPrograms(): string[] {
   const postgres = postgresVersions.flatMap((v) =>
     postgresPrograms.map((p) => `/usr/lib/postgresql/${v}/bin/${p}`)
   );
-  // tar unpacks base backups (decompressing through gzip, lz4 or zstd)
+  // tar unpacks base backups (decompressing through gzip, lz4 or zstd); openssl hashes
+  // backup files with the CPU's SHA instructions
   return [
     ...inspectors,
     "setsid",
     "setpriv",
     "kill",
     "tar",
+    "openssl",
     ...postgres,
     ...denoBinaries,
     opsEntry,

@@ -1,6 +1,7 @@
 import { dirname, join, resolve } from "../posix_path.ts";
 import { projectRoot } from "../project_paths.ts";
 import { UsageError } from "../errors.ts";
+import { lazyImportsFlag } from "./deno_task_entries.ts";
 import { partialPath } from "../output/output_file.ts";
 import type { Environment } from "../config/mod.ts";
 export { installed } from "../runtime/installed_programs.ts";
@@ -117,6 +118,7 @@ export async function rerunWithGrants(grants: Grants, permissionSet: string): Pr
       "run",
       "-q",
       `-P=${permissionSet}`,
+      lazyImportsFlag,
       ...widen("net", set.net, grants.net),
       ...widen("write", set.write, grants.write),
       ...widen("run", set.run, grants.run),

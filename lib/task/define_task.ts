@@ -125,3 +125,13 @@ export function defineTask<T extends OptionSpecs, R>(
 ): TaskDefinition<T, R> {
   return task;
 }
+
+/**
+ * What the task index keeps of a task: every field that is data (id, summary,
+ * options, arguments, permission set...), none of its functions, and the
+ * name of the task module that defines it. The CLI lists, parses and prints
+ * help from it without importing any task module.
+ */
+export type TaskIndexEntry =
+  & Omit<AnyTask, "run" | "render" | "exitCode" | "needs" | "programs">
+  & { module: string };

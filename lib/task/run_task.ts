@@ -2,9 +2,8 @@ import { loadEnvironment, selectEnvironment } from "../config/mod.ts";
 import type { Environment } from "../config/mod.ts";
 import { type ExitCode, UsageError } from "../errors.ts";
 import { Output } from "../output/output.ts";
-import { runtimeFor } from "../runtime/mod.ts";
+import { loadRuntime } from "../runtime/load_runtime.ts";
 import type { Runtime } from "../runtime/runtime.ts";
-import { suggest } from "../suggest.ts";
 import type { AnyTask } from "./define_task.ts";
 import { createTaskContext } from "./task_context.ts";
 import type { Grants } from "../cli/rerun_with_grants.ts";
@@ -40,16 +39,7 @@ export interface TaskOutcome<R = unknown> {
   exitCode: ExitCode;
 }
 
-/** Finds a task by id. @throws {UsageError} naming the closest id. */
-export function findTask(tasks: readonly AnyTask[], id: string): AnyTask {
-  const task = tasks.find((t) => t.id === id);
-  if (task) return task;
-  const guess = suggest(id, tasks.map((t) => t.id));
-  throw new UsageError(
-    `unknown task ${JSON.stringify(id)}`,
-    guess ? `did you mean '${guess}'? run ./ops to list tasks` : "run ./ops to list tasks",
-  );
-}
+export { findTask } from "./find_task.ts";
 
 /**
  * Runs a task with defaults filled in and returns its typed result.
@@ -67,6 +57,10 @@ export async function runTask<R = unknown>(
     if (spec.default !== undefined) values[name] = spec.default;
   }
   Object.assign(values, options.options ?? {});
+  // the grants module loads while the environment is read
+  const grantsModule = options.onDenied && task.permissions !== "setup"
+    ? import("../cli/rerun_with_grants.ts")
+    : undefined;
   const outputGrants = await resolveOutputPaths(task, values);
   const environment = options.environment ?? await loadEnvironment(selectEnvironment(options.env), {
     // only tasks that start or change services create missing generated secrets
@@ -76,10 +70,10 @@ export async function runTask<R = unknown>(
   const runtime = options.runtime ??
     (task.needsEnvironment === false && environment.runtime !== "native"
       ? undefined
-      : runtimeFor(environment));
-  const grants = options.onDenied && task.permissions !== "setup"
-    ? await import("../cli/rerun_with_grants.ts")
-    : undefined;
+      : await loadRuntime(environment));
+  // awaited only when loading: an in-process run (the dashboard's actions) reaches its task
+  // without an extra turn, so a cancel right after the start still finds the task listening
+  const grants = grantsModule ? await grantsModule : undefined;
   // what this run needs beyond its set, all of it each time (a run started with some
   // grants may find it needs more, and is started again with the whole list)
   let wanted: Grants | undefined;

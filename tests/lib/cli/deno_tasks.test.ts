@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { denoTaskEntries, extraDenoTasks } from "../../../lib/cli/deno_task_entries.ts";
+import { taskIndexEntries } from "../../../lib/cli/task_index_entries.ts";
 import { taskRegistry } from "../../../tasks/registry.ts";
+import { loadTask, taskModules } from "../../../tasks/task_modules.ts";
 import { root } from "../../helpers/test_stack.ts";
 import { denoBinaries, permissionSets } from "../../../lib/cli/permission_sets.ts";
 import { parse } from "yaml";
@@ -13,6 +15,25 @@ const config = JSON.parse(await Deno.readTextFile(`${root}/deno.json`)) as {
 describe("deno.json tasks", () => {
   it("match the task registry exactly (run scripts/sync_deno_tasks.ts after adding a task)", () => {
     expect(config.tasks).toEqual({ ...denoTaskEntries(taskRegistry()), ...extraDenoTasks });
+  });
+
+  it("have a task index equal to the registry, each entry naming the module that defines its task (run scripts/sync_deno_tasks.ts)", async () => {
+    const index = JSON.parse(await Deno.readTextFile(`${root}/tasks/task_index.json`));
+    expect(index).toEqual(await taskIndexEntries(taskRegistry(), taskModules));
+    const registry = taskRegistry();
+    expect(index.map((e: { id: string }) => e.id)).toEqual(registry.map((t) => t.id));
+    for (const entry of index) {
+      const task = await loadTask(entry);
+      expect(task.id).toBe(entry.id);
+      expect(typeof task.run, entry.id).toBe("function");
+    }
+  });
+
+  it("refuses an index entry whose module does not define the task, naming the fix", async () => {
+    const [entry] = JSON.parse(await Deno.readTextFile(`${root}/tasks/task_index.json`));
+    await expect(loadTask({ ...entry, module: "web" })).rejects.toThrow(
+      /does not define it: run deno run -A scripts\/sync_deno_tasks.ts/,
+    );
   });
 
   it("name every task service:action or a stack verb, each with a description", () => {

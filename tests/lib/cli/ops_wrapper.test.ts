@@ -46,7 +46,7 @@ describe("./ops", () => {
       stdout: "piped",
     }).output();
     expect(new TextDecoder().decode(stdout)).toMatch(
-      /deno run -q -P=observe tasks\/cli\.ts status/,
+      /deno run -q -P=observe --unstable-lazy-dynamic-imports tasks\/cli\.ts status/,
     );
     child.kill("SIGTERM");
     expect((await child.status).code).toBe(0);
