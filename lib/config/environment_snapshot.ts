@@ -3,7 +3,7 @@ import { projectRoot, servicesDir } from "../paths.ts";
 import type { ProbeSpec } from "../probes/probe_spec.ts";
 import type { AnyServiceDefinition, DependencyCondition } from "../service/define_service.ts";
 import { serviceContext } from "../service/service_context.ts";
-import type { ComposeSection, RuntimeKind } from "./environment_schema.ts";
+import type { ComposeSection, RuntimeKind, SwarmSection } from "./environment_schema.ts";
 import type { ConfiguredService, Environment } from "./load_environment.ts";
 import { resolveSecret } from "./secrets.ts";
 import { secretRefPattern } from "./secret_pattern.ts";
@@ -26,6 +26,7 @@ interface Snapshot {
   backupDir: string;
   serviceUser: string;
   compose?: ComposeSection;
+  swarm?: SwarmSection;
   schedules?: Schedule[];
   notifications?: Notifications;
   services: {
@@ -101,6 +102,7 @@ export async function saveSnapshot(environment: Environment, fileText: string): 
       backupDir: environment.backupDir,
       serviceUser: environment.serviceUser,
       ...(environment.compose ? { compose: environment.compose } : {}),
+      ...(environment.swarm ? { swarm: environment.swarm } : {}),
       ...(environment.schedules ? { schedules: environment.schedules } : {}),
       ...(environment.notifications ? { notifications: environment.notifications } : {}),
       services,
@@ -158,6 +160,7 @@ export async function loadSnapshot(
     backupDir: snapshot.backupDir,
     serviceUser: snapshot.serviceUser,
     ...(snapshot.compose ? { compose: snapshot.compose } : {}),
+    ...(snapshot.swarm ? { swarm: snapshot.swarm } : {}),
     ...(snapshot.schedules ? { schedules: snapshot.schedules } : {}),
     ...(snapshot.notifications ? { notifications: snapshot.notifications } : {}),
     services,

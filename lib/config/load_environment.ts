@@ -2,7 +2,7 @@ import { basename, join, relative } from "../path.ts";
 import { UsageError } from "../errors.ts";
 import { environmentsDir, projectRoot, resolveFromRoot } from "../paths.ts";
 import type { AnyServiceDefinition } from "../service/define_service.ts";
-import type { ComposeSection, RuntimeKind } from "./environment_schema.ts";
+import type { ComposeSection, RuntimeKind, SwarmSection } from "./environment_schema.ts";
 import type { Notifications, Schedule } from "../schedule/schedule_schema.ts";
 import { type GeneratedSecretMode, resolveSecret } from "./secrets.ts";
 import { secretRefPattern } from "./secret_pattern.ts";
@@ -49,6 +49,8 @@ export interface Environment {
   services: ConfiguredService[];
   /** The `compose:` section as written (the compose runtime fills in its defaults). */
   compose?: ComposeSection;
+  /** The `swarm:` section as written (the swarm runtime fills in its defaults). */
+  swarm?: SwarmSection;
   /** The `schedules:` section (absent: none). */
   schedules?: Schedule[];
   /** The `notifications:` section; webhook URLs stay references until a notification is sent. */
@@ -212,6 +214,7 @@ export async function loadEnvironment(
     serviceUser: envFile.serviceUser,
     services,
     ...(envFile.compose ? { compose: envFile.compose } : {}),
+    ...(envFile.swarm ? { swarm: envFile.swarm } : {}),
     schedules: envFile.schedules,
     notifications: envFile.notifications,
   };

@@ -18,8 +18,12 @@ export interface ProcessInfo {
    * production): status and health use it instead of the probe.
    */
   health?: { healthy: boolean; detail: string };
-  /** Running replicas, when the runtime can run several (compose scale). */
+  /** Running replicas, when the runtime can run several (compose scale, swarm). */
   replicas?: number;
+  /** Replicas the orchestrator wants (swarm): `replicas` of `desiredReplicas` are running. */
+  desiredReplicas?: number;
+  /** The nodes running the service's replicas (swarm). */
+  nodes?: string[];
   /** Helper processes beside it (native companions, such as PostgreSQL's WAL receiver). */
   companions?: { name: string; pid: number | null; running: boolean }[];
 }
@@ -52,7 +56,7 @@ export interface LogOptions {
 
 /** Where services run: local processes (`native`) or containers (`compose`). */
 export interface Runtime {
-  readonly kind: "native" | "compose";
+  readonly kind: "native" | "compose" | "swarm";
   /** Starts a service and waits until its probe is healthy. Idempotent. */
   start(service: ConfiguredService, options?: StartOptions): Promise<LifecycleResult>;
   /** Stops a service gracefully (then forcibly). Idempotent. */
