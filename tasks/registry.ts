@@ -14,6 +14,7 @@ import { configTasks } from "./config.ts";
 import { scaleTasks } from "./scale.ts";
 import { scheduleTasks } from "./schedule.ts";
 import { metricsTasks } from "./metrics.ts";
+import { deployTasks } from "./deploy.ts";
 
 /** Names of the service folders (`services/<name>/service.ts`), without importing them. */
 export function serviceNames(dir: string = servicesDir): string[] {
@@ -49,6 +50,7 @@ export function taskRegistry(): AnyTask[] {
   tasks.push(...scaleTasks(serviceNames()));
   tasks.push(...scheduleTasks());
   tasks.push(...metricsTasks());
+  tasks.push(...deployTasks());
   // keep last: adds <svc>:backups/verify/prune where a module above did not define its own
   tasks.push(...backupCatalogTasks(serviceNames(), tasks));
   const ids = new Set<string>();

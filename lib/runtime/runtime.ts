@@ -75,12 +75,27 @@ export interface Runtime {
    */
   scale?(service: ConfiguredService, replicas: number): Promise<ScaleResult>;
   /**
+   * Puts a new process of a running service in place without closing its
+   * port: the new one starts beside the old, and the old stops only once the
+   * new one is healthy; otherwise the new one is stopped and the old keeps
+   * serving. Only the native runtime offers it, for services that declare a
+   * hand-over (web); a stopped service is simply started.
+   */
+  replace?(service: ConfiguredService, options?: ReplaceOptions): Promise<LifecycleResult>;
+  /**
    * Sets `host` on the environment's services that are not reachable on
    * loopback (compose without published ports). Called before a task runs.
    */
   resolveAddresses?(): Promise<void>;
   /** The environment this runtime serves. */
   readonly environment: Environment;
+}
+
+/** Options of {@link Runtime.replace}. */
+export interface ReplaceOptions {
+  signal?: AbortSignal;
+  /** How long the new process may take to become healthy (default: the service's ready timeout). */
+  readyTimeoutMs?: number;
 }
 
 /** The outcome of {@link Runtime.scale}. */

@@ -10,7 +10,8 @@ import { onPath, type RequirementResult, run } from "./requirements.ts";
 /** The Compose v2 release `./ops setup` builds when the plugin is missing and Go is present. */
 export const composeVersion = "v2.28.1";
 
-interface BuildSpec {
+/** The `build` section of a service in the rendered compose model. */
+export interface BuildSpec {
   context?: string;
   dockerfile?: string;
   args?: Record<string, string | null>;
@@ -262,38 +263,60 @@ export async function ensureComposeRequirements(
         hint: `docker pull ${service.image}`,
       });
     }
-    const declared = { ...service.build.args };
-    if ("EXTRA_CA_CERTIFICATES" in declared && !declared.EXTRA_CA_CERTIFICATES) {
-      declared.EXTRA_CA_CERTIFICATES = await hostExtraCertificates();
-    }
-    const args = Object.entries(declared).filter(([, v]) => v !== null && v !== "");
-    const base = service.build.args?.BASE_IMAGE;
-    if (base && !succeeds("docker", ["image", "inspect", base])) {
-      // a registry is asked only when the image names one (registry.example.com/debian:12):
-      // an image from Docker Hub's default namespace is made here with debootstrap
-      if (namesRegistry(base)) {
-        output.info(`pulling the base image ${base}`);
-        if (!succeeds("docker", ["pull", "-q", base])) await importDebianBase(base, output);
-      } else {
-        await importDebianBase(base, output);
-      }
-    }
     output.info(`${present ? "rebuilding" : "building"} ${service.image} for ${name}`);
-    await run([
-      "docker",
-      "build",
-      "--network",
-      "host",
-      "--tag",
-      service.image,
-      "--file",
-      join(service.build.context, service.build.dockerfile ?? "Dockerfile"),
-      ...args.flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
-      service.build.context,
-    ], env);
+    await buildServiceImage(output, { image: service.image, build: service.build }, env);
     results.push({ name: label, action: "installed" });
   }
   return results;
+}
+
+/** A service of the rendered compose model that has an image name and a build. */
+export interface BuildableService {
+  image: string;
+  build: BuildSpec;
+}
+
+/**
+ * Builds a service's image from its Dockerfile as setup does (host network,
+ * the host's extra certificate authorities, the base image made with
+ * debootstrap where no registry is named), tagged `service.image`.
+ * @throws {FailedError} when the build fails, with the tail of its output.
+ */
+export async function buildServiceImage(
+  output: Output,
+  service: BuildableService,
+  env: Record<string, string> = { ...Deno.env.toObject(), DEBIAN_FRONTEND: "noninteractive" },
+): Promise<void> {
+  const context = service.build.context;
+  if (!context) throw new FailedError(`the image ${service.image} has no build context`);
+  const declared = { ...service.build.args };
+  if ("EXTRA_CA_CERTIFICATES" in declared && !declared.EXTRA_CA_CERTIFICATES) {
+    declared.EXTRA_CA_CERTIFICATES = await hostExtraCertificates();
+  }
+  const args = Object.entries(declared).filter(([, v]) => v !== null && v !== "");
+  const base = service.build.args?.BASE_IMAGE;
+  if (base && !succeeds("docker", ["image", "inspect", base])) {
+    // a registry is asked only when the image names one (registry.example.com/debian:12):
+    // an image from Docker Hub's default namespace is made here with debootstrap
+    if (namesRegistry(base)) {
+      output.info(`pulling the base image ${base}`);
+      if (!succeeds("docker", ["pull", "-q", base])) await importDebianBase(base, output);
+    } else {
+      await importDebianBase(base, output);
+    }
+  }
+  await run([
+    "docker",
+    "build",
+    "--network",
+    "host",
+    "--tag",
+    service.image,
+    "--file",
+    join(context, service.build.dockerfile ?? "Dockerfile"),
+    ...args.flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
+    context,
+  ], env);
 }
 
 /** Whether an image reference names its registry host (`host.tld/...`, `host:5000/...`, `localhost/...`). */
