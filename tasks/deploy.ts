@@ -8,6 +8,7 @@
 import { deployCompose, rollbackCompose } from "../lib/deploy/compose_deploy.ts";
 import { deployNative, type DeployOptions } from "../lib/deploy/native_deploy.ts";
 import type { Release } from "../lib/deploy/release_log.ts";
+import type { ConfiguredService } from "../lib/config/mod.ts";
 import { ExitCode, UsageError } from "../lib/errors.ts";
 import type { Output } from "../lib/output/output.ts";
 import { composeProject } from "../lib/runtime/compose_project.ts";
@@ -42,14 +43,31 @@ async function deploy(
   }
   const releases: Release[] = [];
   for (const service of services) {
-    const release = ctx.runtime.kind === "native"
-      ? await deployNative(ctx.runtime, service, options)
-      : await deployCompose(ctx.runtime, composeProject(ctx.environment), service, options);
+    const release = await deployOne(ctx, service, options);
     releases.push(release);
     // one at a time: a failed service stops the deploy of the next ones
     if (release.outcome !== "succeeded") break;
   }
   return { environment: ctx.environment.name, releases };
+}
+
+/** One service's deploy on the environment's runtime. */
+function deployOne(
+  ctx: TaskContext,
+  service: ConfiguredService,
+  options: DeployOptions,
+): Promise<Release> {
+  switch (ctx.runtime.kind) {
+    case "native":
+      return deployNative(ctx.runtime, service, options);
+    case "compose":
+      return deployCompose(ctx.runtime, composeProject(ctx.environment), service, options);
+    default:
+      throw new UsageError(
+        `deploy does not support the ${ctx.runtime.kind} runtime yet`,
+        "deploy in a native or compose environment",
+      );
+  }
 }
 
 function renderReleases(result: DeployResult, output: Output): void {
@@ -146,6 +164,12 @@ export function deployTasks(): AnyTask[] {
             `check out the earlier commit (./ops releases lists them), then ./ops deploy ${
               args[0]
             }`,
+          );
+        }
+        if (ctx.runtime.kind !== "compose") {
+          throw new UsageError(
+            `rollback does not support the ${ctx.runtime.kind} runtime yet`,
+            "roll back in a compose environment",
           );
         }
         const release = await rollbackCompose(
