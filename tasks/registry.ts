@@ -14,6 +14,8 @@ import { configTasks } from "./config.ts";
 import { scaleTasks } from "./scale.ts";
 import { scheduleTasks } from "./schedule.ts";
 import { metricsTasks } from "./metrics.ts";
+import { clusterTasks } from "./cluster.ts";
+import { nodeTasks } from "./nodes.ts";
 import { deployTasks } from "./deploy.ts";
 
 /** Names of the service folders (`services/<name>/service.ts`), without importing them. */
@@ -50,6 +52,8 @@ export function taskRegistry(): AnyTask[] {
   tasks.push(...scaleTasks(serviceNames()));
   tasks.push(...scheduleTasks());
   tasks.push(...metricsTasks());
+  tasks.push(...clusterTasks());
+  tasks.push(...nodeTasks());
   tasks.push(...deployTasks());
   // keep last: adds <svc>:backups/verify/prune where a module above did not define its own
   tasks.push(...backupCatalogTasks(serviceNames(), tasks));

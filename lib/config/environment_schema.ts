@@ -40,6 +40,8 @@ export const environmentFileSchema = z.object({
         ),
       }).strict(),
     ).min(1).optional(),
+    /** Replicas of stateless services when started (default 1; `<service>:scale` changes it). */
+    replicas: z.record(z.string(), z.number().int().min(1).max(50)).optional(),
     /** The local cluster: the network its nodes share (a /24, last octet chosen per node). */
     subnet: z.string().regex(/^\d+\.\d+\.\d+\.0\/24$/, "use a /24 such as 192.168.213.0/24")
       .optional(),

@@ -58,7 +58,7 @@ export interface TaskNeeds {
 }
 
 /** Which named permission set of deno.json the task runs under. */
-export type PermissionSet = "observe" | "ops" | "setup";
+export type PermissionSet = "observe" | "ops" | "setup" | "cluster";
 
 /** The input a task's `run` receives. */
 export interface TaskInput<T extends OptionSpecs> {
