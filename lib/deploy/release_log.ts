@@ -27,6 +27,8 @@ export interface Release {
   imageId?: string;
   /** The image id it ran before (what a rollback goes back to). */
   previousImageId?: string;
+  /** The image reference it ran before, where the runtime names images by reference (swarm). */
+  previousImage?: string;
   /** The version it ran before, when known. */
   previousVersion?: string;
   startedAt: string;

@@ -4,7 +4,10 @@ import { newReleaseId, recordRelease, type Release, type ReleaseAction } from ".
 
 /** What a deploy or rollback step reports once it has put a version in place. */
 export type ReleaseFacts = Partial<
-  Pick<Release, "image" | "imageId" | "previousImageId" | "previousVersion" | "detail">
+  Pick<
+    Release,
+    "image" | "imageId" | "previousImageId" | "previousImage" | "previousVersion" | "detail"
+  >
 >;
 
 /**
