@@ -12,6 +12,8 @@ import type { ConfiguredService } from "../lib/config/mod.ts";
 import { ExitCode, UsageError } from "../lib/errors.ts";
 import type { Output } from "../lib/output/output.ts";
 import { composeProject } from "../lib/runtime/compose_project.ts";
+import { SwarmRuntime } from "../lib/runtime/swarm_runtime.ts";
+import { deploySwarm, rollbackSwarm } from "../lib/deploy/swarm_deploy.ts";
 import { type AnyTask, defineTask } from "../lib/task/define_task.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
 import { releasesTask } from "./releases.ts";
@@ -62,12 +64,17 @@ function deployOne(
       return deployNative(ctx.runtime, service, options);
     case "compose":
       return deployCompose(ctx.runtime, composeProject(ctx.environment), service, options);
-    default:
-      throw new UsageError(
-        `deploy does not support the ${ctx.runtime.kind} runtime yet`,
-        "deploy in a native or compose environment",
-      );
+    case "swarm":
+      return deploySwarm(swarmRuntime(ctx), service, options);
   }
+}
+
+/** The swarm runtime of a swarm environment (its engines, stack and project). */
+function swarmRuntime(ctx: TaskContext): SwarmRuntime {
+  if (!(ctx.runtime instanceof SwarmRuntime)) {
+    throw new Error(`the ${ctx.runtime.kind} runtime is not the swarm runtime`);
+  }
+  return ctx.runtime;
 }
 
 function renderReleases(result: DeployResult, output: Output): void {
@@ -166,18 +173,14 @@ export function deployTasks(): AnyTask[] {
             }`,
           );
         }
-        if (ctx.runtime.kind !== "compose") {
-          throw new UsageError(
-            `rollback does not support the ${ctx.runtime.kind} runtime yet`,
-            "roll back in a compose environment",
+        const release = ctx.runtime.kind === "swarm"
+          ? await rollbackSwarm(swarmRuntime(ctx), service, deployInput(ctx, options))
+          : await rollbackCompose(
+            ctx.runtime,
+            composeProject(ctx.environment),
+            service,
+            deployInput(ctx, options),
           );
-        }
-        const release = await rollbackCompose(
-          ctx.runtime,
-          composeProject(ctx.environment),
-          service,
-          deployInput(ctx, options),
-        );
         return { environment: ctx.environment.name, releases: [release] };
       },
       render: renderReleases,
