@@ -11,6 +11,7 @@ import { currentRelease, readReleases, type Release } from "./release_log.ts";
 import { sourceVersion } from "./source_version.ts";
 import { rollOut, serviceSpecImage } from "./swarm_rollout.ts";
 import { trackRelease } from "./track_release.ts";
+import { tagWhereLoaded } from "./node_images.ts";
 
 /** Seconds swarm watches each new task for a failure before it counts as done. */
 const monitorSeconds = 5;
@@ -158,7 +159,10 @@ async function rollOutImage(
   image: string,
   options: DeployOptions,
 ): Promise<void> {
-  options.onStep?.(`${name}: loading ${image} onto ${engines.nodes.length} node(s)...`);
+  const engines = await runtime.engines();
+  const id = await imageId(cli, image);
+  if (id) await tagWhereLoaded(cli, engines.nodes, id, image);
+  options.onStep?.(`${name}: loading ${image} onto the nodes that do not have it...`);
   await moveImages(engines.nodes, [image], options.signal);
   options.onStep?.(
     `${name}: rolling out ${image}, one task at a time, each gated by its health check...`,
