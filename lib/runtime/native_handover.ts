@@ -98,11 +98,17 @@ async function waitListening(
     const gone = await whyGone(record.pid, record);
     if (gone) {
       const { lines } = await tailLines(join(service.stateDir, "logs", `${name}.log`), 15);
+      // a process started before its service shared the port holds it alone
+      const portHeld = lines.some((l) => /AddrInUse|address already in use/i.test(l));
       throw new FailedError(
         `the new ${name} process exited during start-up (${gone}); the old one keeps serving: last log lines:\n    ${
           lines.join("\n    ")
         }`,
-        { hint: `read the whole log with ./ops ${name}:logs` },
+        {
+          hint: portHeld
+            ? `the running ${name} holds its port alone (started before it could share it): ./ops ${name}:restart once, then deploy`
+            : `read the whole log with ./ops ${name}:logs`,
+        },
       );
     }
     if ((await portListeners(service.port!)).includes(record.pid)) {
