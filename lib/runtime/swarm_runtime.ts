@@ -353,8 +353,8 @@ export class SwarmRuntime implements Runtime {
     const dir = swarmStateDir(this.environment);
     await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
     const file = join(dir, "stack.yaml");
-    // JSON is YAML; `$` doubled: docker stack deploy interpolates the file again
-    await Deno.writeTextFile(file, JSON.stringify(escapeDollars(stack), null, 2) + "\n");
+    // JSON is YAML; `docker compose config` kept a literal `$` doubled, as stack deploy reads it
+    await Deno.writeTextFile(file, JSON.stringify(stack, null, 2) + "\n");
     return file;
   }
 
@@ -478,16 +478,6 @@ function spawnDocker(
     if (error instanceof Deno.errors.NotFound) throw dockerMissing(cli.program);
     throw error;
   }
-}
-
-/** Every string of a value with `$` doubled (a literal `$` for a compose file's interpolation). */
-function escapeDollars(value: unknown): unknown {
-  if (typeof value === "string") return value.replaceAll("$", () => "$$");
-  if (Array.isArray(value)) return value.map(escapeDollars);
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeDollars(v)]));
-  }
-  return value;
 }
 
 function elapsed(began: number): number {

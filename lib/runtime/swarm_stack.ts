@@ -92,7 +92,9 @@ export function renderSwarmStack(
     const source = model.services?.[name];
     if (!source) continue;
     const out: Dict = {};
-    for (const key of passedThrough) if (source[key] !== undefined) out[key] = source[key];
+    for (const key of passedThrough) {
+      if (source[key] !== undefined && source[key] !== null) out[key] = source[key];
+    }
     out.networks = ["hailmary"];
     const volumes = (source.volumes ?? []).map((v) => {
       if (v.type === "volume" && v.source) usedVolumes.add(v.source);
@@ -119,7 +121,7 @@ export function renderSwarmStack(
       mode: "replicated",
       replicas: inputs.replicas[name] ?? 0,
       endpoint_mode: "dnsrr",
-      ...(source.deploy?.resources ? { resources: source.deploy.resources } : {}),
+      ...(source.deploy?.resources ? { resources: stackResources(source.deploy.resources) } : {}),
       placement: {
         ...(pinned ? { constraints: [placementConstraint(name)] } : {}),
         // a host-mode port can be bound once per node
@@ -157,6 +159,20 @@ export function renderSwarmStack(
     ...(Object.keys(volumes).length ? { volumes } : {}),
     ...(Object.keys(secrets).length ? { secrets } : {}),
   };
+}
+
+/** Resource limits as a version 3 stack file writes them: `cpus` and `memory` are strings there. */
+function stackResources(resources: Dict): Dict {
+  const out: Dict = {};
+  for (const [kind, values] of Object.entries(resources)) {
+    if (values === null || typeof values !== "object") continue;
+    const limits: Dict = {};
+    for (const [key, value] of Object.entries(values as Dict)) {
+      if (key === "cpus" || key === "memory") limits[key] = String(value);
+    }
+    out[kind] = limits;
+  }
+  return out;
 }
 
 /** What the swarm runtime keeps for an environment's stack: desired replicas, the rendered file. */
