@@ -117,14 +117,14 @@ export function permissionSets(): Record<"observe" | "ops" | "setup" | "cluster"
       write: [...opsWritable],
     },
     // cluster:create/destroy: network namespaces and links (ip), the nodes' daemons (setsid runs
-    // them in their namespaces), their engines (docker), what a crash left mounted (findmnt, umount), the
+    // them in their namespaces; ps and kill stop them), their engines (docker), what a crash left mounted (findmnt, umount), the
     // nodes' sockets under /run/hailmary and this host's IP forwarding (sysctl), put back as recorded
     cluster: {
       read: true,
       env: true,
       net: loopback,
       sys: sysInfo,
-      run: ["ip", "setsid", "docker", "findmnt", "umount", "sysctl", ...denoBinaries],
+      run: ["ip", "setsid", "docker", "findmnt", "umount", "sysctl", "ps", "kill", ...denoBinaries],
       write: ["/run/hailmary"],
     },
     // setup installs system packages (apt-get, go install, dockerd): it is the installer, not an operator set

@@ -66,6 +66,7 @@ export async function createCluster(
   }
   const layout = clusterLayout(environment, count);
   const info = options.info ?? (() => {});
+  await refuseSubnetInUse(layout);
   const recorded = await readClusterState(layout.stateFile);
   if (recorded?.complete && recorded.nodes === count && await swarmReady(layout)) {
     return summary(layout, "already running", began, recorded.ipForwardBefore);
@@ -160,6 +161,27 @@ async function formSwarm(
       ],
       `labelling ${manager.name}`,
     );
+  }
+}
+
+/**
+ * Refuses a cluster network this host already routes through another link
+ * (another environment's cluster, a Docker bridge): its addresses would clash.
+ * @throws {UsageError} naming the link and the setting that changes it.
+ */
+async function refuseSubnetInUse(layout: ClusterLayout): Promise<void> {
+  const routes = (await tryCommand(["ip", "-o", "route", "show", "match", `${layout.prefix}.1/32`]))
+    .stdout;
+  for (const line of routes.split("\n")) {
+    const dev = /\bdev (\S+)/.exec(line)?.[1];
+    if (!line.startsWith("default") && dev && dev !== layout.hostLink) {
+      throw new UsageError(
+        `the cluster network ${layout.prefix}.0/24 is already routed through ${dev} on this host`,
+        `choose another /24 with swarm.subnet in the environment file (e.g. 192.168.${
+          (Number(layout.prefix.split(".")[2]) + 1) % 256
+        }.0/24)`,
+      );
+    }
   }
 }
 

@@ -45,12 +45,12 @@ export async function destroyCluster(
   );
   const removed: string[] = [];
   const present = new Set(namespaces);
-  for (const node of layout.nodes) {
-    const alive = await exists(node.pidFile) || present.has(node.netns);
-    if (!alive) continue;
+  // in parallel: a swarm daemon takes seconds to stop
+  await Promise.all(layout.nodes.map(async (node) => {
+    if (!(await exists(node.pidFile) || present.has(node.netns))) return;
     await stopNodeDaemon(node, present.has(node.netns));
     removed.push(`daemon ${node.name}`);
-  }
+  }));
   for (const target of await mountsUnder([layout.runDir, layout.stateDir])) {
     await tryCommand(["umount", "-l", target]);
     removed.push(`mount ${target}`);

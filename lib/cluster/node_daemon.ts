@@ -1,6 +1,7 @@
 import { join } from "../path.ts";
 import { FailedError } from "../errors.ts";
-import { sleep } from "../runtime/proc.ts";
+import { isAlive, sleep } from "../runtime/proc.ts";
+import { sendSignal } from "../runtime/send_signal.ts";
 import type { ClusterNode } from "./cluster_layout.ts";
 import { command, tryCommand } from "./system_command.ts";
 
@@ -126,43 +127,30 @@ export async function stopNodeDaemon(node: ClusterNode, netnsPresent: boolean): 
   } catch {
     // never started, or its run folder is gone
   }
-  if (pid !== null && isAlive(pid) && await isNodeDaemon(pid, node)) {
-    Deno.kill(pid, "SIGTERM");
-    const deadline = Date.now() + 20_000;
-    while (isAlive(pid) && Date.now() < deadline) await sleep(200);
-    if (isAlive(pid)) Deno.kill(pid, "SIGKILL");
+  if (pid !== null && await isAlive(pid) && await isNodeDaemon(pid, node)) {
+    await sendSignal(pid, "SIGTERM");
+    const deadline = Date.now() + 15_000;
+    while (await isAlive(pid) && Date.now() < deadline) await sleep(200);
+    if (await isAlive(pid)) await sendSignal(pid, "SIGKILL");
+    await sleep(200);
+    if (await isAlive(pid)) {
+      // its folders must not go while it runs
+      throw new FailedError(`the daemon of ${node.name} (pid ${pid}) did not stop`, {
+        hint: `kill -9 ${pid}, then run ./ops cluster:destroy again`,
+      });
+    }
   }
   if (!netnsPresent) return;
   for (let round = 0; round < 20; round++) {
     const left = await namespaceProcesses(node.netns);
     if (left.length === 0) return;
-    for (const p of left) {
-      try {
-        Deno.kill(p, "SIGKILL");
-      } catch {
-        // gone meanwhile
-      }
-    }
+    for (const p of left) await sendSignal(p, "SIGKILL");
     await sleep(200);
-  }
-}
-
-/** Whether a process exists (its /proc entry; a zombie counts until reaped). */
-function isAlive(pid: number): boolean {
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
   }
 }
 
 /** The pid is this node's dockerd (not a reused pid): its command line names the node's socket. */
 async function isNodeDaemon(pid: number, node: ClusterNode): Promise<boolean> {
-  try {
-    const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`);
-    return cmdline.includes(node.engine);
-  } catch {
-    return false;
-  }
+  const ps = await tryCommand(["ps", "-o", "args=", "-p", String(pid)]);
+  return ps.code === 0 && ps.stdout.includes(node.engine);
 }

@@ -15,6 +15,10 @@ export interface ServiceStatus {
   startedAt: string | null;
   uptimeSeconds: number | null;
   dependsOn: string[];
+  /** Replicas running of desired, where the runtime runs several (swarm). */
+  replicas?: { running: number; desired: number };
+  /** The nodes its replicas run on (swarm). */
+  nodes?: string[];
 }
 
 /** The status of every service of an environment. */
@@ -51,6 +55,10 @@ function statusOf(
       ? Math.max(0, Math.round((Date.now() - Date.parse(startedAt)) / 1000))
       : null,
     dependsOn: Object.keys(service.definition.dependsOn),
+    ...(info.desiredReplicas !== undefined
+      ? { replicas: { running: info.replicas ?? 0, desired: info.desiredReplicas } }
+      : {}),
+    ...(info.nodes ? { nodes: info.nodes } : {}),
   };
 }
 
