@@ -127,6 +127,7 @@ export function deployTasks(): AnyTask[] {
         "Put the checkout's code (or --image) in place, health-gated; the previous version comes back on failure",
       action: "deploy",
       permissions: "ops",
+      reachesServices: false,
       programs: () => ["git"],
       args: [{
         name: "service",
@@ -145,6 +146,7 @@ export function deployTasks(): AnyTask[] {
       service: "web",
       action: "deploy",
       permissions: "ops",
+      reachesServices: false,
       programs: () => ["git"],
       options: deployOptions,
       run: (ctx, { options }) => deploy(ctx, ["web"], deployInput(ctx, options)),
@@ -157,6 +159,7 @@ export function deployTasks(): AnyTask[] {
         "Go back to the version a service ran before its current release (container runtimes)",
       action: "rollback",
       permissions: "ops",
+      reachesServices: false,
       args: [{ name: "service", description: "the service to roll back", required: true }],
       options: {
         timeout: deployOptions.timeout,

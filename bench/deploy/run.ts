@@ -1,17 +1,22 @@
 /**
- * `./ops deploy web --env cluster` against a plain `docker service update` of
- * the same image on the swarm, under a steady load of search requests.
+ * `./ops deploy web` on a swarm against a plain `docker service update` of
+ * the same image, under a steady load of search requests.
  *
- * Needs the cluster stack running (`./ops cluster:create --nodes 3 --env
+ * Needs a cluster stack running (`./ops cluster:create --nodes 3 --env
  * cluster && ./ops up --env cluster`). Two tags of the running web image
  * (same content) are loaded onto every node first, so each rollout replaces
- * every task and neither side pays for moving images. Rounds alternate plain,
- * toolkit, plain, toolkit... and flip between the two tags. The load: CLIENTS
- * loops of `GET /api/search`, round-robin over the nodes that run a web task
- * (the list read again every second), one retry on the next node; a request
- * failed when both tries failed.
+ * every task and nobody pays for moving images. Three contenders, in a
+ * different order each round, each rolling out the other tag:
+ * - `plain`: `docker service update --image TAG --no-resolve-image SERVICE`,
+ *   as an operator types it (the update policy of the stack file);
+ * - `plain-same-flags`: the same with the toolkit's rollout flags
+ *   (lib/deploy/swarm_rollout.ts), so the ratio is what the toolkit adds;
+ * - `toolkit`: `./ops deploy web --image TAG`.
+ * The load: CLIENTS loops of `GET /api/search`, round-robin over the nodes
+ * that run a web task (the list read again every second), one retry on the
+ * next node; a request failed when both tries failed.
  *
- *   deno run -A bench/deploy/run.ts --rounds 3 --clients 4
+ *   deno run -A bench/deploy/run.ts --env cluster --rounds 3 --clients 4
  * @module
  */
 import { parseArgs } from "node:util";
@@ -144,54 +149,64 @@ async function timed(argv: string[], cwd = root): Promise<number> {
   return (performance.now() - began) / 1000;
 }
 
-const rows: { round: number; plain: number; toolkit: number; load: Load[] }[] = [];
-let flip = 0;
-const warm = startLoad();
-await new Promise((r) => setTimeout(r, 3000));
-for (let round = 1; round <= rounds; round++) {
-  const plainLoad = startLoad();
-  await new Promise((r) => setTimeout(r, 1000));
-  const plain = await timed([
+/** The three ways of rolling out the next tag, each timed under its own load. */
+const contenders: Record<string, (image: string) => string[]> = {
+  // what an operator types: the service's own update policy from the stack file
+  plain: (image) => [
     "docker",
     ...manager,
     "service",
     "update",
     "--quiet",
-    ...rolloutFlags(tags[flip++ % 2]!, 5),
-    service,
-  ]);
-  await plainLoad.stop();
-  const toolkitLoad = startLoad();
-  await new Promise((r) => setTimeout(r, 1000));
-  const toolkit = await timed([
-    "./ops",
-    "deploy",
-    "web",
-    "--env",
-    values.env!,
     "--image",
-    tags[flip++ % 2]!,
-  ]);
-  await toolkitLoad.stop();
-  rows.push({ round, plain, toolkit, load: [plainLoad, toolkitLoad] });
+    image,
+    "--no-resolve-image",
+    service,
+  ],
+  // the same rollout flags the toolkit uses: what the toolkit adds around them
+  "plain-same-flags": (image) => [
+    "docker",
+    ...manager,
+    "service",
+    "update",
+    "--quiet",
+    ...rolloutFlags(image, 5),
+    service,
+  ],
+  toolkit: (image) => ["./ops", "deploy", "web", "--env", values.env!, "--image", image],
+};
+
+const times: Record<string, number[]> = {};
+const failures: Record<string, number> = {};
+const retries: Record<string, number> = {};
+let flip = 0;
+for (let round = 1; round <= rounds; round++) {
+  // a different order each round, so load from elsewhere hits each alike
+  const names = Object.keys(contenders);
+  const order = names.slice(round % names.length).concat(names.slice(0, round % names.length));
+  const line: string[] = [];
+  for (const name of order) {
+    const load = startLoad();
+    await new Promise((r) => setTimeout(r, 1000));
+    const seconds = await timed(contenders[name]!(tags[flip++ % 2]!));
+    await load.stop();
+    (times[name] ??= []).push(seconds);
+    failures[name] = (failures[name] ?? 0) + load.failed;
+    retries[name] = (retries[name] ?? 0) + load.retried;
+    line.push(
+      `${name} ${
+        seconds.toFixed(1)
+      } s (${load.requests} requests, ${load.retried} retried, ${load.failed} failed)`,
+    );
+  }
+  console.log(`round ${round}: ${line.join(", ")}`);
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const toolkit = median(times.toolkit!);
+for (const name of Object.keys(contenders)) {
   console.log(
-    `round ${round}: plain ${
-      plain.toFixed(1)
-    } s (${plainLoad.requests} requests, ${plainLoad.retried} retried, ${plainLoad.failed} failed), toolkit ${
-      toolkit.toFixed(1)
-    } s (${toolkitLoad.requests} requests, ${toolkitLoad.retried} retried, ${toolkitLoad.failed} failed), ratio ${
-      (toolkit / plain).toFixed(2)
-    }`,
+    `${name}: median ${median(times[name]!).toFixed(1)} s, toolkit/${name} ${
+      (toolkit / median(times[name]!)).toFixed(2)
+    }, failed requests ${failures[name]}, retried ${retries[name]}`,
   );
 }
-await warm.stop();
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const plainMedian = median(rows.map((r) => r.plain));
-const toolkitMedian = median(rows.map((r) => r.toolkit));
-console.log(
-  `median: plain ${plainMedian.toFixed(1)} s, toolkit ${toolkitMedian.toFixed(1)} s, ratio ${
-    (toolkitMedian / plainMedian).toFixed(2)
-  }; failed requests: plain ${rows.reduce((n, r) => n + r.load[0]!.failed, 0)}, toolkit ${
-    rows.reduce((n, r) => n + r.load[1]!.failed, 0)
-  }`,
-);

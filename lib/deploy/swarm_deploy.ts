@@ -36,23 +36,28 @@ export async function deploySwarm(
 ): Promise<Release> {
   const name = service.definition.name;
   const cli = deployDockerCli(runtime.project);
-  const image = await serviceImage(cli, runtime.project, name);
+  const swarmService = `${runtime.stack}_${name}`;
+  // independent look-ups at once: a deploy's own time is what it adds to the rollout
+  const [image, givenId, before, releases] = await Promise.all([
+    serviceImage(cli, runtime.project, name),
+    options.image === undefined ? Promise.resolve(undefined) : imageId(cli, options.image),
+    specImageOrRefuse(cli, runtime, swarmService, name),
+    readReleases(runtime.environment),
+  ]);
   if (!image.build && options.image === undefined) {
     throw new UsageError(
       `${name} has no build in the compose files, so there is nothing to deploy from this checkout`,
       `pass the image to run: ./ops deploy ${name} --image REPOSITORY:TAG`,
     );
   }
-  if (options.image !== undefined && (await imageId(cli, options.image)) === undefined) {
+  if (options.image !== undefined && givenId === undefined) {
     throw new UsageError(
       `there is no image ${JSON.stringify(options.image)} on this Docker host`,
       "build or load it here first; deploy moves it to the nodes and never pulls from a registry",
     );
   }
-  const swarmService = `${runtime.stack}_${name}`;
-  const before = await specImageOrRefuse(cli, runtime, swarmService, name);
   const version = options.image ?? await sourceVersion();
-  const previous = currentRelease(await readReleases(runtime.environment), name);
+  const previous = currentRelease(releases, name);
   return await trackRelease(
     runtime.environment,
     service,
@@ -71,9 +76,9 @@ export async function deploySwarm(
         }, cli.env);
       }
       facts.image = source;
-      const sourceId = await imageId(cli, source);
+      const sourceId = givenId ?? await imageId(cli, source);
       if (sourceId) facts.imageId = sourceId;
-      await rollOutImage(cli, runtime, name, source, options);
+      await rollOutImage(cli, runtime, name, source, sourceId, options);
       // the next stack deploy (./ops up) names the service's usual reference: point it here
       await tagImage(cli, source, image.ref);
     },
@@ -125,7 +130,7 @@ export async function rollbackSwarm(
       facts.imageId = targetId;
       await tagImage(cli, targetId, target);
       options.onStep?.(`${name}: going back to ${target}...`);
-      await rollOutImage(cli, runtime, name, target, options);
+      await rollOutImage(cli, runtime, name, target, targetId, options);
       await tagImage(cli, targetId, image.ref);
     },
   );
@@ -157,13 +162,15 @@ async function rollOutImage(
   runtime: SwarmRuntime,
   name: string,
   image: string,
+  id: string | undefined,
   options: DeployOptions,
 ): Promise<void> {
   const engines = await runtime.engines();
-  const id = await imageId(cli, image);
-  if (id) await tagWhereLoaded(cli, engines.nodes, id, image);
-  options.onStep?.(`${name}: loading ${image} onto the nodes that do not have it...`);
-  await moveImages(engines.nodes, [image], options.signal);
+  const tagged = id ? await tagWhereLoaded(cli, engines.nodes, id, image) : [];
+  if (tagged.length < engines.nodes.length) {
+    options.onStep?.(`${name}: loading ${image} onto the nodes that do not have it...`);
+    await moveImages(engines.nodes, [image], options.signal);
+  }
   options.onStep?.(
     `${name}: rolling out ${image}, one task at a time, each gated by its health check...`,
   );

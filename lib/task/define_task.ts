@@ -82,6 +82,12 @@ export interface TaskDefinition<T extends OptionSpecs = OptionSpecs, R = unknown
   dangerous?: boolean;
   /** Observes only (status, health): may use the environment snapshot instead of loading every definition. */
   observesOnly?: boolean;
+  /**
+   * False for tasks that talk to no service themselves (deploy, rollback): the
+   * runtime does not look up the services' addresses before the run (on a
+   * swarm that is a look at every node).
+   */
+  reachesServices?: boolean;
   /** False for tasks that need no environment (setup). */
   needsEnvironment?: boolean;
   /**

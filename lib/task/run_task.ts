@@ -106,7 +106,9 @@ export async function runTask<R = unknown>(
     // the runtime finds its services' addresses with its programs (docker): grant those first
     if (!grants.allGranted(wanted)) await options.onDenied!(wanted, task);
   }
-  if (task.needsEnvironment !== false && runtime?.resolveAddresses) {
+  if (
+    task.needsEnvironment !== false && task.reachesServices !== false && runtime?.resolveAddresses
+  ) {
     await runtime.resolveAddresses();
   }
   if (grants && wanted && task.needsEnvironment !== false) {
