@@ -7,9 +7,34 @@ type Dict = Record<string, unknown>;
 /** A service of the merged compose model (`docker compose config --format json`). */
 interface ComposeService {
   image?: string;
-  volumes?: { type?: string; source?: string; target?: string; read_only?: boolean }[];
+  /** Long syntax (`docker compose config`) or short `source:target[:ro]` (the built-in merge). */
+  volumes?: (VolumeMount | string)[];
   deploy?: { resources?: Dict };
   [key: string]: unknown;
+}
+
+interface VolumeMount {
+  type?: string;
+  source?: string;
+  target?: string;
+  read_only?: boolean;
+  /** Compose-only options (`bind.create_host_path`, `volume: {}`): not in a stack file. */
+  bind?: unknown;
+  volume?: unknown;
+}
+
+/** A mount in long syntax: `data:/var/lib/x` is a named volume, `/host:/x:ro` a read-only bind. */
+export function longMount(mount: VolumeMount | string): VolumeMount {
+  if (typeof mount !== "string") return mount;
+  const [source, target, mode] = mount.split(":");
+  if (target === undefined) return { type: "volume", target: source! };
+  const bind = source!.startsWith("/") || source!.startsWith(".");
+  return {
+    type: bind ? "bind" : "volume",
+    source: source!,
+    target,
+    ...(mode?.split(",").includes("ro") ? { read_only: true } : {}),
+  };
 }
 
 /** The merged compose model, as `docker compose config --format json` prints it. */
@@ -54,7 +79,7 @@ const passedThrough = [
 /** The stateful services of a model: those mounting a named volume (their data). */
 export function statefulServicesOf(model: MergedCompose): string[] {
   return Object.entries(model.services ?? {}).filter(([, s]) =>
-    (s.volumes ?? []).some((v) => v.type === "volume" && v.source)
+    (s.volumes ?? []).map(longMount).some((v) => v.type === "volume" && v.source)
   ).map(([name]) => name).sort();
 }
 
@@ -96,7 +121,7 @@ export function renderSwarmStack(
       if (source[key] !== undefined && source[key] !== null) out[key] = source[key];
     }
     out.networks = ["hailmary"];
-    const volumes = (source.volumes ?? []).map((v) => {
+    const volumes = (source.volumes ?? []).map(longMount).map((v) => {
       if (v.type === "volume" && v.source) usedVolumes.add(v.source);
       return {
         type: v.type,
