@@ -90,6 +90,7 @@ export const opsWritable: readonly string[] = [
   ".ops/local",
   ".ops/staging",
   ".ops/production",
+  ".ops/cluster",
   ".ops/snapshots",
   "backups",
 ];
