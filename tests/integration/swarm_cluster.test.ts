@@ -213,6 +213,35 @@ describe("the swarm runtime on a local three-node cluster", () => {
     expect(count.stdout.trim()).toBe("3");
   }, 300_000);
 
+  it(
+    "ingests a folder and finds the document through web while the ingestor runs on another node",
+    async () => {
+      const inbox = join(dir, "state", "ingestor", "inbox", "notes");
+      await Deno.mkdir(inbox, { recursive: true });
+      await Deno.writeTextFile(
+        join(inbox, "zebra.md"),
+        "# Swarm note\n\nthe quagga crosses the overlay network\n",
+      );
+      await run(["ingestor:ingest", inbox]);
+      const listed = await nodes();
+      const ingestorNode = listed.find((n) => n.tasks.includes("ingestor"))!;
+      const searchNode = listed.find((n) =>
+        n.tasks.includes("web") && n.name !== ingestorNode.name
+      )!;
+      const response = await fetch(`http://${searchNode.address}:3000/api/search?q=quagga`);
+      const found = await response.json() as { total: number; hits: { title: string }[] };
+      expect(found.total).toBe(1);
+      expect(found.hits[0]!.title).toBe("Swarm note");
+    },
+    300_000,
+  );
+
+  it("backs redis up and restores it from the state folder its node mounts", async () => {
+    const backup = JSON.parse((await run(["redis:backup", "--json"])).stdout) as { id: string };
+    await run(["redis:restore", backup.id, "--yes"]);
+    await run(["health", "--wait", "120"]);
+  }, 300_000);
+
   it("down and cluster:destroy leave no daemon, namespace, link or mount behind", async () => {
     await run(["down"], 0, 300_000);
     const removal = JSON.parse((await run(["cluster:destroy", "--yes", "--json"])).stdout) as {
