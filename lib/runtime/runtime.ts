@@ -87,6 +87,13 @@ export interface Runtime {
    * loopback (compose without published ports). Called before a task runs.
    */
   resolveAddresses?(): Promise<void>;
+  /**
+   * Every `host:port` a task may reach a service at while it runs, beyond
+   * the addresses set by {@link resolveAddresses} (swarm: each node's address
+   * with each service's port, as a drain or a restart moves a task to
+   * another node). Read after resolveAddresses.
+   */
+  reachableAddresses?(): string[];
   /** The environment this runtime serves. */
   readonly environment: Environment;
 }

@@ -68,6 +68,8 @@ export class SwarmRuntime implements Runtime {
   #imagesMoved = new Set<string>();
   /** The running containers seen last (exec reaches them). */
   #tasks: SwarmTask[] = [];
+  /** The nodes' addresses seen last. */
+  #nodeAddresses: string[] = [];
 
   constructor(environment: Environment, options: SwarmRuntimeOptions = {}) {
     this.environment = environment;
@@ -124,7 +126,13 @@ export class SwarmRuntime implements Runtime {
     }
   }
 
+  reachableAddresses(): string[] {
+    const ports = this.environment.services.flatMap((s) => s.port === undefined ? [] : [s.port]);
+    return this.#nodeAddresses.flatMap((address) => ports.map((port) => `${address}:${port}`));
+  }
+
   #assignAddresses(snapshot: SwarmSnapshot): void {
+    this.#nodeAddresses = snapshot.nodes.map((n) => n.address).filter((a) => a !== "").sort();
     const address = new Map(snapshot.nodes.map((n) => [n.name, n.address]));
     for (const service of this.environment.services) {
       const task = snapshot.tasks.find((t) => t.service === service.definition.name);

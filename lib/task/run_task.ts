@@ -112,7 +112,10 @@ export async function runTask<R = unknown>(
     await runtime.resolveAddresses();
   }
   if (grants && wanted && task.needsEnvironment !== false) {
-    wanted.net.push(...grants.serviceAddresses(environment));
+    wanted.net.push(
+      ...grants.serviceAddresses(environment),
+      ...(runtime?.reachableAddresses?.() ?? []),
+    );
     if (!grants.allGranted(wanted)) await options.onDenied!(wanted, task);
   }
   const ctx = createTaskContext({
