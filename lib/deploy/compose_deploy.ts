@@ -3,6 +3,7 @@ import { FailedError, UsageError } from "../errors.ts";
 import { composeCommands } from "../runtime/compose_commands.ts";
 import type { ComposeProject } from "../runtime/compose_project.ts";
 import { type DockerCli, lastLines, runDocker } from "../runtime/docker_cli.ts";
+import { sleep } from "../runtime/proc.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import {
   deployDockerCli,
@@ -141,11 +142,15 @@ async function switchImage(
   options: DeployOptions,
 ): Promise<void> {
   const timeout = options.timeoutSeconds ?? defaultTimeoutSeconds;
+  const deadline = Date.now() + timeout * 1000;
   await tagImage(cli, target, ref);
   options.onStep?.(`${service}: recreating, waiting up to ${timeout} s for its health check...`);
   const up = await recreate(cli, project, service, timeout, options.signal);
-  if (up.code === 0) return;
-  const seen = lastLines(up.stderr, 4);
+  // compose's own wait is not the last word: every container must run the new image, healthy
+  const seen = up.code === 0
+    ? await healthyOn(cli, project, service, target, deadline)
+    : lastLines(up.stderr, 4);
+  if (seen === undefined) return;
   if (!before) {
     throw new FailedError(
       `${service} did not become healthy on the new image, and there is no earlier image to put back: ${seen}`,
@@ -163,6 +168,41 @@ async function switchImage(
     }`,
     { hint: `read ./ops ${service}:logs` },
   );
+}
+
+/**
+ * Waits until every container of the service runs `image` and its health
+ * check says healthy (or it has none); returns what was seen when the
+ * deadline passes first, else undefined.
+ */
+async function healthyOn(
+  cli: DockerCli,
+  project: ComposeProject,
+  service: string,
+  image: string,
+  deadline: number,
+): Promise<string | undefined> {
+  let seen = "no container";
+  do {
+    const ids = (await runDocker(cli, [...composeCommands.base(project), "ps", "--quiet", service]))
+      .stdout.split("\n").map((l) => l.trim()).filter(Boolean);
+    if (ids.length) {
+      const states = (await runDocker(cli, [
+        "inspect",
+        "--format",
+        "{{.Image}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}",
+        ...ids,
+      ])).stdout.split("\n").map((l) => l.trim()).filter(Boolean);
+      const bad = states.filter((line) => {
+        const [id, health] = line.split(" ");
+        return id !== image || (health !== "healthy" && health !== "none");
+      });
+      if (states.length === ids.length && bad.length === 0) return undefined;
+      seen = `container health: ${states.map((l) => l.split(" ")[1]).join(", ")}`;
+    }
+    await sleep(1000);
+  } while (Date.now() < deadline);
+  return seen;
 }
 
 /** Recreates a service's containers on the image its reference names now, waiting until healthy. */

@@ -28,7 +28,7 @@ export default defineService({
   dependsOn: { postgres: "healthy", redis: "healthy", opensearch: "healthy" },
   settings,
   port: (s) => s.port,
-  capabilities: ["build", "dev", "smoke"],
+  capabilities: ["build", "dev", "smoke", "deploy"],
   probe: (ctx) => ({ kind: "http", url: `http://${ctx.host}:${ctx.settings.port}/health` }),
   native: (ctx) => {
     const s = ctx.settings;
