@@ -55,9 +55,33 @@ export function newReleaseId(now: Date = new Date()): string {
  */
 export async function recordRelease(environment: Environment, release: Release): Promise<void> {
   await Deno.mkdir(environment.stateDir, { recursive: true });
-  await Deno.writeTextFile(releasesFile(environment), JSON.stringify(release) + "\n", {
+  const path = releasesFile(environment);
+  // a line a crash cut short is ended first, so it does not swallow this one
+  const torn = !(await endsWithNewline(path));
+  await Deno.writeTextFile(path, (torn ? "\n" : "") + JSON.stringify(release) + "\n", {
     append: true,
   });
+}
+
+/** Whether a file is missing, empty or ends with a newline. */
+async function endsWithNewline(path: string): Promise<boolean> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return true;
+    throw error;
+  }
+  try {
+    const size = (await file.stat()).size;
+    if (size === 0) return true;
+    await file.seek(size - 1, Deno.SeekMode.Start);
+    const last = new Uint8Array(1);
+    await file.read(last);
+    return last[0] === 0x0a;
+  } finally {
+    file.close();
+  }
 }
 
 /**
