@@ -242,6 +242,22 @@ describe("the swarm runtime on a local three-node cluster", () => {
     await run(["health", "--wait", "120"]);
   }, 300_000);
 
+  it("backs opensearch up and restores it after its index was deleted", async () => {
+    const backup = JSON.parse((await run(["opensearch:backup", "--json"])).stdout) as {
+      id: string;
+    };
+    await run(["opensearch:delete-index", "documents", "--force", "--yes"]);
+    const web = (await nodes()).find((n) => n.tasks.includes("web"))!;
+    // a word not searched before: web caches answers
+    const gone = await fetch(`http://${web.address}:3000/api/search?q=crosses`);
+    const left = gone.ok ? ((await gone.json()) as { total: number }).total : 0;
+    if (!gone.ok) await gone.body?.cancel();
+    expect(left).toBe(0);
+    await run(["opensearch:restore", backup.id, "--yes"]);
+    const response = await fetch(`http://${web.address}:3000/api/search?q=network`);
+    expect(((await response.json()) as { total: number }).total).toBe(1);
+  }, 300_000);
+
   it("down and cluster:destroy leave no daemon, namespace, link or mount behind", async () => {
     await run(["down"], 0, 300_000);
     const removal = JSON.parse((await run(["cluster:destroy", "--yes", "--json"])).stdout) as {
