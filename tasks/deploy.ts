@@ -8,6 +8,7 @@
 import { deployCompose, rollbackCompose } from "../lib/deploy/compose_deploy.ts";
 import { deployNative, type DeployOptions } from "../lib/deploy/native_deploy.ts";
 import type { Release } from "../lib/deploy/release_log.ts";
+import { withDeployLock } from "../lib/deploy/deploy_lock.ts";
 import type { ConfiguredService } from "../lib/config/mod.ts";
 import { ExitCode, UsageError } from "../lib/errors.ts";
 import type { Output } from "../lib/output/output.ts";
@@ -45,7 +46,12 @@ async function deploy(
   }
   const releases: Release[] = [];
   for (const service of services) {
-    const release = await deployOne(ctx, service, options);
+    const release = await withDeployLock(
+      ctx.environment,
+      service.definition.name,
+      "deploy",
+      () => deployOne(ctx, service, options),
+    );
     releases.push(release);
     // one at a time: a failed service stops the deploy of the next ones
     if (release.outcome !== "succeeded") break;
@@ -176,14 +182,20 @@ export function deployTasks(): AnyTask[] {
             }`,
           );
         }
-        const release = ctx.runtime.kind === "swarm"
-          ? await rollbackSwarm(swarmRuntime(ctx), service, deployInput(ctx, options))
-          : await rollbackCompose(
-            ctx.runtime,
-            composeProject(ctx.environment),
-            service,
-            deployInput(ctx, options),
-          );
+        const release = await withDeployLock(
+          ctx.environment,
+          service.definition.name,
+          "rollback",
+          () =>
+            ctx.runtime.kind === "swarm"
+              ? rollbackSwarm(swarmRuntime(ctx), service, deployInput(ctx, options))
+              : rollbackCompose(
+                ctx.runtime,
+                composeProject(ctx.environment),
+                service,
+                deployInput(ctx, options),
+              ),
+        );
         return { environment: ctx.environment.name, releases: [release] };
       },
       render: renderReleases,

@@ -144,12 +144,35 @@ describe("web:deploy on the native runtime", () => {
     expect(await webPid()).toBe(before);
   }, 180_000);
 
-  it("lists both releases, oldest first, with their outcome", async () => {
+  it("refuses a second deploy of web while one runs (exit 75), naming it", async () => {
+    const good = stringify(env.config);
+    const broken = structuredClone(env.config);
+    broken.services.opensearch = { ...broken.services.opensearch, port: freePort() };
+    await Deno.writeTextFile(env.file, stringify(broken));
+    const lock = `${env.config.stateDir}/run/deploy-web.lock`;
+    const first = ops(env.file, ["web:deploy", "--timeout", "8"]);
+    try {
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline && !(await Deno.stat(lock).catch(() => undefined))) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const second = await ops(env.file, ["deploy", "web"]);
+      expect(second.code, second.stderr).toBe(75);
+      expect(second.stderr).toContain("a deploy of web is running");
+    } finally {
+      expect((await first).code).toBe(1);
+      await Deno.writeTextFile(env.file, good);
+    }
+    expect(await Deno.stat(lock).catch(() => undefined)).toBeUndefined();
+  }, 180_000);
+
+  it("lists the releases, oldest first, with their outcome", async () => {
     const listed = JSON.parse((await opsOk(env.file, ["releases", "web", "--json"])).stdout) as {
       releases: ReleaseJson[];
     };
     expect(listed.releases.map((r) => [r.service, r.action, r.outcome])).toEqual([
       ["web", "deploy", "succeeded"],
+      ["web", "deploy", "failed"],
       ["web", "deploy", "failed"],
     ]);
     expect(listed.releases[1]!.previousVersion).toBe(listed.releases[0]!.version);
