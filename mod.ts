@@ -30,6 +30,8 @@ export { MetricsCollector } from "./lib/metrics/mod.ts";
 export { sendNotification } from "./lib/notify/mod.ts";
 export type { NotificationPayload } from "./lib/notify/mod.ts";
 export type { Runtime, ServiceState } from "./lib/runtime/mod.ts";
+export { readReleases } from "./lib/deploy/mod.ts";
+export type { Release } from "./lib/deploy/mod.ts";
 export { BusyError, ExitCode, FailedError, OpsError, UsageError } from "./lib/errors.ts";
 
 if (import.meta.main) {

@@ -16,6 +16,7 @@ import {
   composeVariables,
   variableSuffix,
 } from "../lib/runtime/compose_project.ts";
+import { swarmModelViolations } from "./config_swarm.ts";
 
 /** What `config:validate` found for one environment. */
 export interface EnvironmentValidation {
@@ -110,17 +111,26 @@ export async function validateComposeConfig(
       });
       continue;
     }
+    const violations = composeViolations(rendered.model, rendered.origins, {
+      protected: environment.protected,
+      services: environment.services.map((s) => ({
+        name: s.definition.name,
+        dependsOn: s.definition.dependsOn,
+      })),
+      secretMarkers: markers,
+    });
+    if (environment.runtime === "swarm") {
+      violations.push(
+        ...await swarmModelViolations(environment, project, {
+          ...composeVariables(environment),
+          ...markers,
+        }, renderer === "docker"),
+      );
+    }
     environments.push({
       ...base,
       services: Object.keys(rendered.model.services).length,
-      violations: composeViolations(rendered.model, rendered.origins, {
-        protected: environment.protected,
-        services: environment.services.map((s) => ({
-          name: s.definition.name,
-          dependsOn: s.definition.dependsOn,
-        })),
-        secretMarkers: markers,
-      }),
+      violations,
     });
   }
   return { ok: environments.every((e) => e.violations.length === 0), environments };

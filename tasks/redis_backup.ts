@@ -398,10 +398,11 @@ function redisDetails(manifest: BackupManifest): RedisBackupDetails {
 /**
  * The server's file locations as this host sees them. A container reports its
  * own path (`/data`); the compose files mount the environment's state folder
- * there (services/redis/compose.yaml), the same folder the native runtime uses.
+ * there (services/redis/compose.yaml), the same folder the native runtime uses
+ * (on a swarm, the node's: this host's own on a local cluster).
  */
 function onHost(ctx: TaskContext, service: ConfiguredService, files: RedisFiles): RedisFiles {
-  return ctx.runtime.kind === "compose"
+  return ctx.runtime.kind !== "native"
     ? { ...files, dir: redisPaths(service.stateDir).data }
     : files;
 }

@@ -14,6 +14,9 @@ import { configTasks } from "./config.ts";
 import { scaleTasks } from "./scale.ts";
 import { scheduleTasks } from "./schedule.ts";
 import { metricsTasks } from "./metrics.ts";
+import { clusterTasks } from "./cluster.ts";
+import { nodeTasks } from "./nodes.ts";
+import { deployTasks } from "./deploy.ts";
 
 /**
  * Every task: the stack tasks, the lifecycle tasks of each service folder and
@@ -35,6 +38,9 @@ export function taskRegistry(): AnyTask[] {
   tasks.push(...scaleTasks(services));
   tasks.push(...scheduleTasks());
   tasks.push(...metricsTasks());
+  tasks.push(...clusterTasks());
+  tasks.push(...nodeTasks());
+  tasks.push(...deployTasks());
   // keep last: adds <svc>:backups/verify/prune where a module above did not define its own
   tasks.push(...backupCatalogTasks(tasks));
   const ids = new Set<string>();

@@ -87,7 +87,7 @@ export function scaleTasks(services: readonly string[]): AnyTask[] {
   return services.map((service) =>
     defineTask({
       id: `${service}:scale`,
-      summary: `Run N containers of ${service} (compose runtime, stateless services only)`,
+      summary: `Run N containers of ${service} (compose or swarm runtime, stateless services only)`,
       service,
       action: "scale",
       permissions: "ops",

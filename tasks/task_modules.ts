@@ -25,6 +25,9 @@ export const taskModules: Readonly<
   scale: async (service) => service ? (await import("./scale.ts")).scaleTasks([service]) : [],
   schedule: async () => (await import("./schedule.ts")).scheduleTasks(),
   metrics: async () => (await import("./metrics.ts")).metricsTasks(),
+  cluster: async () => (await import("./cluster.ts")).clusterTasks(),
+  nodes: async () => (await import("./nodes.ts")).nodeTasks(),
+  deploy: async () => (await import("./deploy.ts")).deployTasks(),
   // the catalog tasks a service module does not define itself exist only beside all the others
   "backup-catalog": async () => (await import("./registry.ts")).taskRegistry(),
 };

@@ -92,12 +92,13 @@ export const opsWritable: readonly string[] = [
   ".ops/local",
   ".ops/staging",
   ".ops/production",
+  ".ops/cluster",
   ".ops/snapshots",
   "backups",
 ];
 
 /** The permission sets, by name. */
-export function permissionSets(): Record<"observe" | "ops" | "setup", PermissionSet> {
+export function permissionSets(): Record<"observe" | "ops" | "setup" | "cluster", PermissionSet> {
   return {
     // status, health, logs, listings: read, loopback, the process table; no program that changes anything
     observe: {
@@ -117,6 +118,17 @@ export function permissionSets(): Record<"observe" | "ops" | "setup", Permission
       sys: [...sysInfo, "osRelease"],
       run: opsPrograms(),
       write: [...opsWritable],
+    },
+    // cluster:create/destroy: network namespaces and links (ip), the nodes' daemons (setsid runs
+    // them in their namespaces; ps and kill stop them), their engines (docker), what a crash left mounted (findmnt, umount), the
+    // nodes' sockets under /run/hailmary and this host's IP forwarding (sysctl), put back as recorded
+    cluster: {
+      read: true,
+      env: true,
+      net: loopback,
+      sys: sysInfo,
+      run: ["ip", "setsid", "docker", "findmnt", "umount", "sysctl", "ps", "kill", ...denoBinaries],
+      write: ["/run/hailmary"],
     },
     // setup installs system packages (apt-get, go install, dockerd): it is the installer, not an operator set
     setup: {

@@ -9,7 +9,13 @@ export type ComposeRule =
   | "healthcheck"
   | "published-port"
   | "inline-secret"
-  | "depends-on";
+  | "depends-on"
+  // the swarm model (runtime: swarm), see lib/runtime/swarm_stack_check.ts
+  | "swarm-replicas"
+  | "swarm-stateful-replicas"
+  | "swarm-image"
+  | "swarm-placement"
+  | "swarm-stack";
 
 /** One broken invariant, named with the file (and line) to fix. */
 export interface ComposeViolation {

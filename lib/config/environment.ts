@@ -4,7 +4,7 @@
  * @module
  */
 import type { AnyServiceDefinition } from "../service/define_service.ts";
-import type { ComposeSection, RuntimeKind } from "./environment_schema.ts";
+import type { ComposeSection, RuntimeKind, SwarmSection } from "./environment_schema.ts";
 import type { Notifications, Schedule } from "../schedule/schedule_schema.ts";
 
 /** One service as configured in an environment. */
@@ -47,6 +47,8 @@ export interface Environment {
   services: ConfiguredService[];
   /** The `compose:` section as written (the compose runtime fills in its defaults). */
   compose?: ComposeSection;
+  /** The `swarm:` section as written (the swarm runtime fills in its defaults). */
+  swarm?: SwarmSection;
   /** The `schedules:` section (absent: none). */
   schedules?: Schedule[];
   /** The `notifications:` section; webhook URLs stay references until a notification is sent. */

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { notificationsSchema, schedulesSchema } from "../schedule/schedule_schema.ts";
 
 /** Where an environment runs its services. */
-export const runtimeKinds = ["native", "compose"] as const;
+export const runtimeKinds = ["native", "compose", "swarm"] as const;
 /** One of the runtime kinds. */
 export type RuntimeKind = (typeof runtimeKinds)[number];
 
@@ -24,6 +24,28 @@ export const environmentFileSchema = z.object({
       .optional(),
     files: z.array(z.string().min(1)).min(1).optional(),
   }).strict().optional(),
+  /**
+   * Swarm runtime: the stack name (default `hailmary-<name>`) and the nodes' Docker engines
+   * (`unix://` or `ssh://`); without `nodes`, the local cluster `./ops cluster:create` makes.
+   */
+  swarm: z.object({
+    stack: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "use lower-case letters, digits, '_' and '-'")
+      .optional(),
+    nodes: z.array(
+      z.object({
+        name: z.string().min(1),
+        engine: z.string().regex(
+          /^(unix|ssh|tcp):\/\/\S+$/,
+          "use unix:///path/docker.sock, ssh://user@host or tcp://host:port",
+        ),
+      }).strict(),
+    ).min(1).optional(),
+    /** Replicas of stateless services when started (default 1; `<service>:scale` changes it). */
+    replicas: z.record(z.string(), z.number().int().min(1).max(50)).optional(),
+    /** The local cluster: the network its nodes share (a /24, last octet chosen per node). */
+    subnet: z.string().regex(/^\d+\.\d+\.\d+\.0\/24$/, "use a /24 such as 192.168.213.0/24")
+      .optional(),
+  }).strict().optional(),
   services: z.record(z.string(), z.record(z.string(), z.unknown()).nullable()),
   /** What cron runs unattended (`schedule:install` writes it to the system's cron). */
   schedules: schedulesSchema.default([]),
@@ -36,3 +58,6 @@ export type EnvironmentFile = z.infer<typeof environmentFileSchema>;
 
 /** The `compose:` section of an environment file. */
 export type ComposeSection = NonNullable<EnvironmentFile["compose"]>;
+
+/** The `swarm:` section of an environment file. */
+export type SwarmSection = NonNullable<EnvironmentFile["swarm"]>;

@@ -4,7 +4,7 @@ import type { ProbeSpec } from "../probes/probe_spec.ts";
 import type { AnyServiceDefinition, DependencyCondition } from "../service/define_service.ts";
 import { serviceContext } from "../service/service_context.ts";
 import { serviceFolderNames } from "../service/service_folders.ts";
-import type { ComposeSection, RuntimeKind } from "./environment_schema.ts";
+import type { ComposeSection, RuntimeKind, SwarmSection } from "./environment_schema.ts";
 import type { ConfiguredService, Environment } from "./environment.ts";
 import { resolveSecret } from "./secrets.ts";
 import { secretRefPattern } from "./secret_pattern.ts";
@@ -27,6 +27,7 @@ interface Snapshot {
   backupDir: string;
   serviceUser: string;
   compose?: ComposeSection;
+  swarm?: SwarmSection;
   schedules?: Schedule[];
   notifications?: Notifications;
   services: {
@@ -103,6 +104,7 @@ export async function saveSnapshot(environment: Environment, fileText: string): 
       backupDir: environment.backupDir,
       serviceUser: environment.serviceUser,
       ...(environment.compose ? { compose: environment.compose } : {}),
+      ...(environment.swarm ? { swarm: environment.swarm } : {}),
       ...(environment.schedules ? { schedules: environment.schedules } : {}),
       ...(environment.notifications ? { notifications: environment.notifications } : {}),
       services,
@@ -160,6 +162,7 @@ export async function loadSnapshot(
     backupDir: snapshot.backupDir,
     serviceUser: snapshot.serviceUser,
     ...(snapshot.compose ? { compose: snapshot.compose } : {}),
+    ...(snapshot.swarm ? { swarm: snapshot.swarm } : {}),
     ...(snapshot.schedules ? { schedules: snapshot.schedules } : {}),
     ...(snapshot.notifications ? { notifications: snapshot.notifications } : {}),
     services,

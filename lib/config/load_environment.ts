@@ -167,6 +167,7 @@ export async function loadEnvironment(
     serviceUser: envFile.serviceUser,
     services,
     ...(envFile.compose ? { compose: envFile.compose } : {}),
+    ...(envFile.swarm ? { swarm: envFile.swarm } : {}),
     schedules: envFile.schedules,
     notifications: envFile.notifications,
   };

@@ -6,6 +6,6 @@
  */
 export { loadEnvironment, selectEnvironment } from "./load_environment.ts";
 export type { ConfiguredService, Environment, LoadEnvironmentOptions } from "./load_environment.ts";
-export type { ComposeSection, RuntimeKind } from "./environment_schema.ts";
+export type { ComposeSection, RuntimeKind, SwarmSection } from "./environment_schema.ts";
 export { secretRefPattern } from "./secret_pattern.ts";
 export { resolveSecret } from "./secrets.ts";

@@ -10,12 +10,21 @@ import {
   processGroupMembers,
   type ProcessStart,
   processStartOrNow,
-  readProcStat,
   readProcStats,
   sameStart,
   sleep,
 } from "./proc.ts";
 import { followLog, tailLines } from "./log_file.ts";
+import {
+  launch,
+  type ProcessRecord,
+  readRecord,
+  readRecordSync,
+  stopProcessGroup,
+  whyGone,
+  writeRecord,
+} from "./native_launch.ts";
+import { handOver } from "./native_handover.ts";
 import { reapCrashedGroup } from "./reap_crashed_group.ts";
 import { sendSignal } from "./send_signal.ts";
 import { type ServiceUser, serviceUser } from "./service_user.ts";
@@ -25,19 +34,10 @@ import type {
   LifecycleResult,
   LogOptions,
   ProcessInfo,
+  ReplaceOptions,
   Runtime,
   StartOptions,
 } from "./runtime.ts";
-
-/** What the runtime records next to the pid file. */
-interface ProcessRecord extends ProcessStart {
-  pid: number;
-  startedAt: string;
-  readyAt?: string;
-  port?: number;
-  /** Starts after a crash since the service was last stopped on purpose. */
-  restarts?: number;
-}
 
 /** The files the native runtime keeps for a service under its state folder. */
 export function nativePaths(
@@ -200,6 +200,22 @@ export class NativeRuntime implements Runtime {
     };
   }
 
+  async replace(
+    service: ConfiguredService,
+    options: ReplaceOptions = {},
+  ): Promise<LifecycleResult> {
+    const info = await this.inspect(service);
+    if (info.state !== "running" || info.pid === null) {
+      return await this.start(service, options.signal ? { signal: options.signal } : {});
+    }
+    return await handOver(
+      this.environment,
+      service,
+      { pid: info.pid, ...nativePaths(service) },
+      options,
+    );
+  }
+
   async stop(service: ConfiguredService): Promise<LifecycleResult> {
     const began = performance.now();
     const name = service.definition.name;
@@ -333,16 +349,7 @@ export class NativeRuntime implements Runtime {
   }
 
   async #stopProcess(service: ConfiguredService, spec: NativeSpec, pid: number): Promise<void> {
-    await sendSignal(-pid, spec.stopSignal);
-    const deadline = Date.now() + spec.stopTimeoutMs;
-    while (Date.now() < deadline && (await processGroupMembers(pid)).length > 0) await sleep(100);
-    if ((await processGroupMembers(pid)).length > 0) {
-      await sendSignal(-pid, "SIGKILL");
-      const killDeadline = Date.now() + 5000;
-      while (Date.now() < killDeadline && (await processGroupMembers(pid)).length > 0) {
-        await sleep(50);
-      }
-    }
+    await stopProcessGroup(pid, spec.stopSignal, spec.stopTimeoutMs);
     await this.#clear(service);
   }
 
@@ -426,66 +433,6 @@ async function companionPid(pidFile: string): Promise<number | undefined> {
   return (await processGroupMembers(pid)).length > 0 ? pid : undefined;
 }
 
-/** Why the launched process no longer counts as running, or undefined while it runs. */
-async function whyGone(pid: number, start: ProcessStart): Promise<string | undefined> {
-  const stat = await readProcStat(pid);
-  if (!stat) return `process ${pid} is gone`;
-  if (isGone(stat)) return `process ${pid} has exited (state ${stat.state})`;
-  if (!sameStart(stat, start)) return `pid ${pid} now belongs to another process (${stat.comm})`;
-  return undefined;
-}
-
-async function launch(
-  spec: NativeSpec,
-  service: ConfiguredService,
-  pidFile: string,
-  logFile: string,
-  user: ServiceUser | undefined,
-): Promise<number> {
-  await Deno.remove(pidFile).catch(() => {});
-  const dropRoot = user
-    ? ["setpriv", `--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "--"]
-    : [];
-  // setsid -f: a new session and process group, re-parented away from this
-  // process, so the service outlives the task and a group kill reaches all of it.
-  const script =
-    'echo $$ > "$OPS_PID_FILE.tmp" && mv "$OPS_PID_FILE.tmp" "$OPS_PID_FILE"; exec "$@" >>"$OPS_LOG_FILE" 2>&1 </dev/null';
-  const env: Record<string, string> = {
-    PATH: Deno.env.get("PATH") ?? "/usr/local/bin:/usr/bin:/bin",
-    LANG: "C.UTF-8",
-    HOME: service.stateDir,
-    OPS_PID_FILE: pidFile,
-    OPS_LOG_FILE: logFile,
-    ...spec.env,
-  };
-  const child = new Deno.Command("setsid", {
-    args: ["-f", "sh", "-c", script, "sh", ...dropRoot, ...spec.command],
-    env,
-    clearEnv: true,
-    cwd: spec.cwd ?? service.stateDir,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const { code, stderr } = await child.output();
-  if (code !== 0) {
-    throw new FailedError(
-      `could not launch ${service.definition.name}: ${new TextDecoder().decode(stderr).trim()}`,
-    );
-  }
-  const deadline = Date.now() + 5000;
-  while (Date.now() < deadline) {
-    try {
-      const pid = Number((await Deno.readTextFile(pidFile)).trim());
-      if (pid > 0) return pid;
-    } catch {
-      // not written yet
-    }
-    await sleep(20);
-  }
-  throw new FailedError(`${service.definition.name} did not write its pid file ${pidFile}`);
-}
-
 async function assertPortFree(name: string, port: number): Promise<void> {
   try {
     const listener = Deno.listen({ hostname: "127.0.0.1", port });
@@ -537,27 +484,6 @@ async function assertReachable(stateDir: string, user: ServiceUser): Promise<voi
     if (parent === dir) break;
     dir = parent;
   }
-}
-
-async function readRecord(path: string): Promise<ProcessRecord | undefined> {
-  try {
-    return JSON.parse(await Deno.readTextFile(path)) as ProcessRecord;
-  } catch {
-    return undefined;
-  }
-}
-
-function readRecordSync(path: string): ProcessRecord | undefined {
-  try {
-    return JSON.parse(Deno.readTextFileSync(path)) as ProcessRecord;
-  } catch {
-    return undefined;
-  }
-}
-
-async function writeRecord(path: string, record: ProcessRecord): Promise<void> {
-  await Deno.writeTextFile(path + ".tmp", JSON.stringify(record) + "\n");
-  await Deno.rename(path + ".tmp", path);
 }
 
 async function exists(path: string): Promise<boolean> {

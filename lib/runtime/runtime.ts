@@ -24,8 +24,12 @@ export interface ProcessInfo {
    * last stopped on purpose; compose, Docker's restart count (summed over replicas).
    */
   restarts?: number;
-  /** Running replicas, when the runtime can run several (compose scale). */
+  /** Running replicas, when the runtime can run several (compose scale, swarm). */
   replicas?: number;
+  /** Replicas the orchestrator wants (swarm): `replicas` of `desiredReplicas` are running. */
+  desiredReplicas?: number;
+  /** The nodes running the service's replicas (swarm). */
+  nodes?: string[];
   /** Helper processes beside it (native companions, such as PostgreSQL's WAL receiver). */
   companions?: { name: string; pid: number | null; running: boolean }[];
 }
@@ -58,7 +62,7 @@ export interface LogOptions {
 
 /** Where services run: local processes (`native`) or containers (`compose`). */
 export interface Runtime {
-  readonly kind: "native" | "compose";
+  readonly kind: "native" | "compose" | "swarm";
   /** Starts a service and waits until its probe is healthy. Idempotent. */
   start(service: ConfiguredService, options?: StartOptions): Promise<LifecycleResult>;
   /** Stops a service gracefully (then forcibly). Idempotent. */
@@ -81,13 +85,34 @@ export interface Runtime {
    * (runtimes that run images offer it: compose).
    */
   oneOff?(service: ConfiguredService): Promise<OneOffContainers>;
+   * Puts a new process of a running service in place without closing its
+   * port: the new one starts beside the old, and the old stops only once the
+   * new one is healthy; otherwise the new one is stopped and the old keeps
+   * serving. Only the native runtime offers it, for services that declare a
+   * hand-over (web); a stopped service is simply started.
+   */
+  replace?(service: ConfiguredService, options?: ReplaceOptions): Promise<LifecycleResult>;
   /**
    * Sets `host` on the environment's services that are not reachable on
    * loopback (compose without published ports). Called before a task runs.
    */
   resolveAddresses?(): Promise<void>;
+  /**
+   * Every `host:port` a task may reach a service at while it runs, beyond
+   * the addresses set by {@link resolveAddresses} (swarm: each node's address
+   * with each service's port, as a drain or a restart moves a task to
+   * another node). Read after resolveAddresses.
+   */
+  reachableAddresses?(): string[];
   /** The environment this runtime serves. */
   readonly environment: Environment;
+}
+
+/** Options of {@link Runtime.replace}. */
+export interface ReplaceOptions {
+  signal?: AbortSignal;
+  /** How long the new process may take to become healthy (default: the service's ready timeout). */
+  readyTimeoutMs?: number;
 }
 
 /** The outcome of {@link Runtime.scale}. */

@@ -61,6 +61,13 @@ export interface NativeSpec {
    * never stop keeps itself alive with its own loop).
    */
   companions?: NativeCompanion[];
+  /**
+   * The service can hand its port over to a new process without closing it
+   * (`./ops deploy`): the program binds its port with SO_REUSEPORT, so a new
+   * process can start beside the running one. `env` is added to the new
+   * process's environment (e.g. to bind only once it is healthy itself).
+   */
+  handover?: { env?: Record<string, string> };
   /** Writes config files and initialises data before each start. */
   prepare?: (tools: NativeTools) => Promise<void>;
   /** Runs once, after the first start that reached healthy (e.g. init SQL). */

@@ -17,6 +17,11 @@ export function denoRunCommand(options: {
   listenPort: number;
   readPaths?: string[];
   watch?: boolean;
+  /**
+   * The app may bind its port beside another process of itself (SO_REUSEPORT,
+   * for a hand-over without downtime): Deno asks `--unstable-net` for it.
+   */
+  reusePort?: boolean;
 }): string[] {
   const e = options.endpoints;
   const os = new URL(e.opensearchUrl);
@@ -34,6 +39,7 @@ export function denoRunCommand(options: {
     "--no-prompt",
     `--config=${join(options.projectRoot, "deno.json")}`,
     ...(options.watch ? ["--watch"] : []),
+    ...(options.reusePort ? ["--unstable-net"] : []),
     `--allow-net=${[...new Set(net)].join(",")}`,
     // the drivers read their own PG*/REDIS_* variables at start-up, the YAML parser LOG_*
     "--allow-env=HAILMARY_*,PG*,REDIS_*,LOG_TOKENS,LOG_STREAM",

@@ -11,7 +11,8 @@ import { buildFingerprint, fingerprintLabel } from "./build_fingerprint.ts";
 /** The Compose v2 release `./ops setup` builds when the plugin is missing and Go is present. */
 export const composeVersion = "v2.28.1";
 
-interface BuildSpec {
+/** The `build` section of a service in the rendered compose model. */
+export interface BuildSpec {
   context?: string;
   dockerfile?: string;
   args?: Record<string, string | null>;
@@ -263,30 +264,12 @@ export async function ensureComposeRequirements(
         hint: `docker pull ${service.image}`,
       });
     }
-    const declared = { ...service.build.args };
-    if ("EXTRA_CA_CERTIFICATES" in declared && !declared.EXTRA_CA_CERTIFICATES) {
-      declared.EXTRA_CA_CERTIFICATES = await hostExtraCertificates();
-    }
-    const args = Object.entries(declared).filter((a): a is [string, string] =>
-      a[1] !== null && a[1] !== undefined && a[1] !== ""
-    );
     const dockerfile = join(service.build.context, service.build.dockerfile ?? "Dockerfile");
-    const fingerprint = await buildFingerprint(dockerfile, args);
+    const fingerprint = await buildFingerprint(dockerfile, await buildArgs(service.build));
     const built = present ? await imageFingerprint(service.image) : undefined;
     if (present && !options.rebuild && built === fingerprint) {
       results.push({ name: label, action: "present" });
       continue;
-    }
-    const base = service.build.args?.BASE_IMAGE;
-    if (base && !succeeds("docker", ["image", "inspect", base])) {
-      // a registry is asked only when the image names one (registry.example.com/debian:12):
-      // an image from Docker Hub's default namespace is made here with debootstrap
-      if (namesRegistry(base)) {
-        output.info(`pulling the base image ${base}`);
-        if (!succeeds("docker", ["pull", "-q", base])) await importDebianBase(base, output);
-      } else {
-        await importDebianBase(base, output);
-      }
     }
     output.info(
       present
@@ -295,20 +278,7 @@ export async function ensureComposeRequirements(
         }`
         : `building ${service.image} for ${name}`,
     );
-    await run([
-      "docker",
-      "build",
-      "--network",
-      "host",
-      "--tag",
-      service.image,
-      "--label",
-      `${fingerprintLabel}=${fingerprint}`,
-      "--file",
-      dockerfile,
-      ...args.flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
-      service.build.context,
-    ], env);
+    await buildServiceImage(output, { image: service.image, build: service.build }, env);
     results.push({ name: label, action: "installed" });
   }
   return results;
@@ -322,6 +292,66 @@ async function imageFingerprint(image: string): Promise<string> {
     stderr: "null",
   }).output();
   return new TextDecoder().decode(out.stdout).trim();
+}
+
+/** The build arguments given to docker build (the host's extra certificates filled in; empty ones left out). */
+async function buildArgs(build: BuildSpec): Promise<[string, string][]> {
+  const declared = { ...build.args };
+  if ("EXTRA_CA_CERTIFICATES" in declared && !declared.EXTRA_CA_CERTIFICATES) {
+    declared.EXTRA_CA_CERTIFICATES = await hostExtraCertificates();
+  }
+  return Object.entries(declared).filter((a): a is [string, string] =>
+    a[1] !== null && a[1] !== undefined && a[1] !== ""
+  );
+}
+
+/** A service of the rendered compose model that has an image name and a build. */
+export interface BuildableService {
+  image: string;
+  build: BuildSpec;
+}
+
+/**
+ * Builds a service's image from its Dockerfile as setup does (host network,
+ * the host's extra certificate authorities, the base image made with
+ * debootstrap where no registry is named), tagged `service.image`.
+ * @throws {FailedError} when the build fails, with the tail of its output.
+ */
+export async function buildServiceImage(
+  output: Output,
+  service: BuildableService,
+  env: Record<string, string> = { ...Deno.env.toObject(), DEBIAN_FRONTEND: "noninteractive" },
+): Promise<void> {
+  const context = service.build.context;
+  if (!context) throw new FailedError(`the image ${service.image} has no build context`);
+  const args = await buildArgs(service.build);
+  const dockerfile = join(context, service.build.dockerfile ?? "Dockerfile");
+  const fingerprint = await buildFingerprint(dockerfile, args);
+  const base = service.build.args?.BASE_IMAGE;
+  if (base && !succeeds("docker", ["image", "inspect", base])) {
+    // a registry is asked only when the image names one (registry.example.com/debian:12):
+    // an image from Docker Hub's default namespace is made here with debootstrap
+    if (namesRegistry(base)) {
+      output.info(`pulling the base image ${base}`);
+      if (!succeeds("docker", ["pull", "-q", base])) await importDebianBase(base, output);
+    } else {
+      await importDebianBase(base, output);
+    }
+  }
+  await run([
+    "docker",
+    "build",
+    "--network",
+    "host",
+    "--tag",
+    service.image,
+    "--label",
+    `${fingerprintLabel}=${fingerprint}`,
+    "--file",
+    dockerfile,
+    ...args.flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
+    context,
+  ], env);
 }
 
 /** Whether an image reference names its registry host (`host.tld/...`, `host:5000/...`, `localhost/...`). */

@@ -9,14 +9,15 @@ import { nativeRequirements, onPath, type RequirementResult, run } from "./requi
  * apt-get (one update, one install), then the service user and OpenSearch.
  * A second run finds everything present and changes nothing. For an
  * environment on the compose runtime: Docker, Compose v2, the daemon and the
- * service images instead (see {@link ensureComposeRequirements}).
+ * service images instead (see {@link ensureComposeRequirements}); the swarm
+ * runtime needs the same on this host, whose images it moves to the nodes.
  * @throws {FailedError} listing what to install when not root or without apt-get.
  */
 export async function ensureRequirements(
   output: Output,
   options: { environment?: Environment; quietWhenPresent?: boolean; rebuild?: boolean } = {},
 ): Promise<RequirementResult[]> {
-  if (options.environment?.runtime === "compose") {
+  if (options.environment && options.environment.runtime !== "native") {
     return await ensureComposeRequirements(output, options.environment, {
       rebuild: options.rebuild ?? false,
     });

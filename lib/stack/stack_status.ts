@@ -17,6 +17,10 @@ export interface ServiceStatus {
   /** Starts after a crash, as the runtime counts them (null where it keeps no count). */
   crashRestarts: number | null;
   dependsOn: string[];
+  /** Replicas running of desired, where the runtime runs several (swarm). */
+  replicas?: { running: number; desired: number };
+  /** The nodes its replicas run on (swarm). */
+  nodes?: string[];
 }
 
 /** The status of every service of an environment. */
@@ -54,6 +58,10 @@ function statusOf(
       : null,
     crashRestarts: info.restarts ?? null,
     dependsOn: Object.keys(service.definition.dependsOn),
+    ...(info.desiredReplicas !== undefined
+      ? { replicas: { running: info.replicas ?? 0, desired: info.desiredReplicas } }
+      : {}),
+    ...(info.nodes ? { nodes: info.nodes } : {}),
   };
 }
 

@@ -58,7 +58,7 @@ export interface TaskNeeds {
 }
 
 /** Which named permission set of deno.json the task runs under. */
-export type PermissionSet = "observe" | "ops" | "setup";
+export type PermissionSet = "observe" | "ops" | "setup" | "cluster";
 
 /** The input a task's `run` receives. */
 export interface TaskInput<T extends OptionSpecs> {
@@ -86,6 +86,12 @@ export interface TaskDefinition<T extends OptionSpecs = OptionSpecs, R = unknown
    * the environment file's schema or importing every service definition.
    */
   snapshotSuffices?: boolean;
+  /**
+   * False for tasks that talk to no service themselves (deploy, rollback): the
+   * runtime does not look up the services' addresses before the run (on a
+   * swarm that is a look at every node).
+   */
+  reachesServices?: boolean;
   /** False for tasks that need no environment (setup). */
   needsEnvironment?: boolean;
   /**

@@ -100,11 +100,16 @@ export async function runTask<R = unknown>(
     // the runtime finds its services' addresses with its programs (docker): grant those first
     if (!grants.allGranted(wanted)) await options.onDenied!(wanted, task);
   }
-  if (task.needsEnvironment !== false && runtime?.resolveAddresses) {
+  if (
+    task.needsEnvironment !== false && task.reachesServices !== false && runtime?.resolveAddresses
+  ) {
     await runtime.resolveAddresses();
   }
   if (grants && wanted && task.needsEnvironment !== false) {
-    wanted.net.push(...grants.serviceAddresses(environment));
+    wanted.net.push(
+      ...grants.serviceAddresses(environment),
+      ...(runtime?.reachableAddresses?.() ?? []),
+    );
     if (!grants.allGranted(wanted)) await options.onDenied!(wanted, task);
   }
   const ctx = createTaskContext({

@@ -28,7 +28,7 @@ export default defineService({
   dependsOn: { postgres: "healthy", redis: "healthy", opensearch: "healthy" },
   settings,
   port: (s) => s.port,
-  capabilities: ["build", "dev", "smoke"],
+  capabilities: ["build", "dev", "smoke", "deploy"],
   probe: (ctx) => ({ kind: "http", url: `http://${ctx.host}:${ctx.settings.port}/health` }),
   native: (ctx) => {
     const s = ctx.settings;
@@ -39,6 +39,7 @@ export default defineService({
         entry: join(ctx.serviceDir, webEntry),
         endpoints,
         listenPort: s.port,
+        reusePort: true,
       }),
       env: {
         ...appEnvironment(ctx.stateDir),
@@ -46,7 +47,10 @@ export default defineService({
         HAILMARY_WEB_PORT: String(s.port),
         HAILMARY_WEB_CACHE_TTL_SECONDS: String(s.cacheTtlSeconds),
         HAILMARY_WEB_MAX_SIZE: String(s.maxSize),
+        HAILMARY_WEB_REUSE_PORT: "1",
       },
+      // ./ops deploy: the new process binds the port beside the old one once its own /health is 200
+      handover: { env: { HAILMARY_WEB_LISTEN_WHEN_HEALTHY: "1" } },
       cwd: ctx.projectRoot,
       stopSignal: "SIGTERM",
       stopTimeoutMs: 10_000,

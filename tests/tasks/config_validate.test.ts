@@ -47,6 +47,7 @@ describe("config:validate", () => {
   it("passes every shipped environment without Docker", async () => {
     const { code, result } = await validate(["--renderer", "builtin"]);
     expect(result.environments.map((e) => e.environment)).toEqual([
+      "cluster",
       "local",
       "production",
       "staging",

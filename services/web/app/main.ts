@@ -60,23 +60,38 @@ const connectRedis = async () => {
 };
 void connectRedis();
 
+const handler = webHandler({
+  config,
+  sql,
+  redis: () => redis,
+  search: openSearch(config.endpoints, { timeoutMs: 10_000 }),
+  keys: queueKeys(config.endpoints.queuePrefix),
+  assets,
+});
+
+// a hand-over (./ops deploy): the old process serves the port until this one is healthy itself
+if (Deno.env.get("HAILMARY_WEB_LISTEN_WHEN_HEALTHY") === "1") {
+  let status = 0;
+  while (!controller.signal.aborted) {
+    status = (await handler(new Request("http://localhost/health"))).status;
+    if (status === 200) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  log("INFO", `healthy (HTTP ${status}): taking over the port`);
+}
+
 // loopback for the native runtime; containers set HAILMARY_WEB_HOST=0.0.0.0 to be reachable
 const hostname = Deno.env.get("HAILMARY_WEB_HOST") || "127.0.0.1";
 const server = Deno.serve(
   {
     hostname,
     port: config.port,
+    // natively, a new process binds the port beside the old one during a deploy
+    reusePort: Deno.env.get("HAILMARY_WEB_REUSE_PORT") === "1",
     signal: controller.signal,
     onListen: ({ port }) => log("INFO", `web listening on http://${hostname}:${port}`),
   },
-  webHandler({
-    config,
-    sql,
-    redis: () => redis,
-    search: openSearch(config.endpoints, { timeoutMs: 10_000 }),
-    keys: queueKeys(config.endpoints.queuePrefix),
-    assets,
-  }),
+  handler,
 );
 await server.finished;
 await sql.end({ timeout: 5 });

@@ -1,0 +1,131 @@
+import { FailedError } from "../errors.ts";
+import { type DockerCli, dockerOutput, lastLines, runDocker } from "../runtime/docker_cli.ts";
+import { sleep } from "../runtime/proc.ts";
+import { at } from "../runtime/swarm_engines.ts";
+import type { NodeEngine } from "../runtime/swarm_images.ts";
+
+/** How a swarm service update ended. */
+export interface RolloutOutcome {
+  /** Swarm's update state: `completed`, `rollback_completed`, `paused`... */
+  state: string;
+  /** Swarm's message, e.g. why it rolled back. */
+  message: string;
+  durationMs: number;
+}
+
+/**
+ * The `docker service update` flags of a health-gated rollout: one task at a
+ * time, each new task must pass its health check before the next one is
+ * replaced, a failure rolls the whole service back by itself, and no registry
+ * is asked (the image was loaded onto every node).
+ */
+export function rolloutFlags(image: string, monitorSeconds: number): string[] {
+  return [
+    "--image",
+    image,
+    "--no-resolve-image",
+    "--update-parallelism",
+    "1",
+    "--update-delay",
+    "0s",
+    "--update-failure-action",
+    "rollback",
+    "--update-max-failure-ratio",
+    "0",
+    "--update-monitor",
+    `${monitorSeconds}s`,
+    "--rollback-parallelism",
+    "1",
+    "--rollback-monitor",
+    `${monitorSeconds}s`,
+  ];
+}
+
+/** The image reference a swarm service's spec names now. */
+export async function serviceSpecImage(
+  cli: DockerCli,
+  manager: NodeEngine,
+  service: string,
+): Promise<string> {
+  const image = (await dockerOutput(
+    cli,
+    at(
+      manager,
+      "service",
+      "inspect",
+      "--format",
+      "{{.Spec.TaskTemplate.ContainerSpec.Image}}",
+      service,
+    ),
+    `reading the swarm service ${service}`,
+    { hint: "start it first: ./ops up" },
+  )).trim();
+  // a resolved reference carries its digest: the tag alone names what the nodes hold
+  return image.replace(/@sha256:[0-9a-f]+$/, "");
+}
+
+/**
+ * Updates a swarm service's image with a health-gated rollout (see
+ * {@link rolloutFlags}) and waits until swarm says it completed or rolled back.
+ * @throws {FailedError} when docker refuses the update or it does not end within `timeoutSeconds`.
+ */
+export async function rollOut(
+  cli: DockerCli,
+  manager: NodeEngine,
+  service: string,
+  image: string,
+  options: { timeoutSeconds: number; monitorSeconds: number; signal?: AbortSignal },
+): Promise<RolloutOutcome> {
+  const began = performance.now();
+  const update = await runDocker(
+    cli,
+    at(
+      manager,
+      "service",
+      "update",
+      "--detach",
+      ...rolloutFlags(image, options.monitorSeconds),
+      service,
+    ),
+    options.signal ? { signal: options.signal } : {},
+  );
+  if (update.code !== 0) {
+    throw new FailedError(
+      `docker service update of ${service} failed: ${lastLines(update.stderr, 4)}`,
+    );
+  }
+  const deadline = Date.now() + options.timeoutSeconds * 1000;
+  let last = { state: "", message: "" };
+  while (Date.now() < deadline) {
+    if (options.signal?.aborted) throw new FailedError(`the rollout of ${service} was cancelled`);
+    last = await updateStatus(cli, manager, service);
+    if (["completed", "rollback_completed", "paused", "rollback_paused"].includes(last.state)) {
+      return { ...last, durationMs: Math.round(performance.now() - began) };
+    }
+    await sleep(250);
+  }
+  throw new FailedError(
+    `the rollout of ${service} did not end within ${options.timeoutSeconds} s (swarm says ${
+      last.state || "nothing"
+    }${last.message ? `: ${last.message}` : ""})`,
+    {
+      hint:
+        `docker service ps ${service} shows its tasks; docker service rollback ${service} undoes it`,
+    },
+  );
+}
+
+/** Swarm's `UpdateStatus` of a service (empty before its first update). */
+async function updateStatus(
+  cli: DockerCli,
+  manager: NodeEngine,
+  service: string,
+): Promise<{ state: string; message: string }> {
+  const text = await dockerOutput(
+    cli,
+    at(manager, "service", "inspect", "--format", "{{json .UpdateStatus}}", service),
+    `reading the update status of ${service}`,
+  );
+  const status = JSON.parse(text.trim() || "null") as { State?: string; Message?: string } | null;
+  return { state: status?.State ?? "", message: status?.Message ?? "" };
+}
