@@ -60,8 +60,8 @@ export async function healthReport(
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   if (!sources) return { status: 503, body: { status: "starting" } };
   // asked for by `./ops metrics` only (`?documents=1`): counts are scans, probes stay cheap;
-  // taken beside the checks, so they add no wait of their own
-  const counting = options.documents ? documentCounts(sources) : null;
+  // a count up to 10 s old is answered at once while a fresh one is taken for the next ask
+  const counting = options.documents ? cachedDocumentCounts(sources) : null;
   const [redis, postgres, opensearch] = await Promise.all([
     check(async () => `${await sources.redis.sendCommand(["PING"])}`),
     check(async () => {
@@ -97,6 +97,38 @@ export async function healthReport(
       worker: sources.stats,
     },
   };
+}
+
+type DocumentCounts = { stored: number | null; indexed: number | null };
+
+/** The last document counts, when they were taken, and a count under way. */
+const counts: {
+  value?: DocumentCounts;
+  at: number;
+  taking?: Promise<DocumentCounts> | undefined;
+} = { at: 0 };
+const countsFreshMs = 10_000;
+
+/**
+ * Document counts for the metrics: the last ones when taken within 10 s (a new
+ * count starts in the background once they are older), so a scrape never
+ * waits for the two scans; the first ask, or one after a minute, waits.
+ */
+function cachedDocumentCounts(sources: HealthSources): Promise<DocumentCounts> {
+  const age = Date.now() - counts.at;
+  const take = () => {
+    counts.taking ??= documentCounts(sources).then((value) => {
+      counts.value = value;
+      counts.at = Date.now();
+      return value;
+    }).finally(() => counts.taking = undefined);
+    return counts.taking;
+  };
+  if (counts.value && age < 60_000) {
+    if (age >= countsFreshMs) void take();
+    return Promise.resolve(counts.value);
+  }
+  return take();
 }
 
 /** Documents stored in PostgreSQL and indexed in OpenSearch (each null when its store is away). */
