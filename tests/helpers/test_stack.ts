@@ -132,7 +132,7 @@ export async function opsOk(
   envFile: string,
   args: string[],
   expected = 0,
-  options: { timeoutMs?: number } = {},
+  options: Parameters<typeof ops>[2] = {},
 ): Promise<OpsRun> {
   const run = await ops(envFile, args, options);
   if (run.code !== expected) {
