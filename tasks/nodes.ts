@@ -1,18 +1,12 @@
 import { UsageError } from "../lib/errors.ts";
 import { sleep } from "../lib/runtime/proc.ts";
 import { SwarmRuntime } from "../lib/runtime/swarm_runtime.ts";
+import type { SwarmNode } from "../lib/runtime/swarm_nodes.ts";
 import { type AnyTask, defineTask } from "../lib/task/define_task.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
 
-/** One node as `./ops nodes` lists it. */
-export interface NodeRow {
-  name: string;
-  address: string;
-  role: string;
-  availability: string;
-  state: string;
-  leader: boolean;
-  labels: Record<string, string>;
+/** One node as `./ops nodes` lists it: the swarm's view of it (without its id), and what runs there. */
+export interface NodeRow extends Omit<SwarmNode, "id"> {
   /** The services of the stack running on it, one entry per container. */
   tasks: string[];
 }

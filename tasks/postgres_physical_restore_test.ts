@@ -10,6 +10,7 @@ import {
   unpackBaseBackup,
   verifyUnpacked,
 } from "../lib/postgres/recovery_server.ts";
+import type { RestoreTestReport } from "../lib/postgres/restore_test_report.ts";
 import { parseRowCounts, tableRowCountsSql } from "../lib/postgres/table_row_counts.ts";
 import { sleep } from "../lib/runtime/proc.ts";
 import {
@@ -62,17 +63,6 @@ export async function writeOwned(
   if (user) await Deno.chown(path, user.uid, user.gid);
 }
 
-/** What a restore test of a base backup found. */
-export interface PhysicalRestoreTest {
-  ok: boolean;
-  /** The scratch data folder (removed again). */
-  database: string;
-  tables: number;
-  rows: number;
-  problems: string[];
-  durationMs: number;
-}
-
 /**
  * Restore test of a base backup: unpacked into a scratch folder, checked with
  * pg_verifybackup, started as a scratch server on a free port (socket only)
@@ -83,7 +73,7 @@ export interface PhysicalRestoreTest {
 export async function restoreTestPhysical(
   ctx: TaskContext,
   backup: BackupEntry,
-): Promise<PhysicalRestoreTest> {
+): Promise<RestoreTestReport> {
   const began = performance.now();
   const service = ctx.service("postgres");
   const settings = service.settings as { maxConnections: number; superuser: string };

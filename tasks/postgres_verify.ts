@@ -3,22 +3,12 @@ import { createProgress } from "../lib/output/progress.ts";
 import { dropDatabase, restoreIntoNewDatabase } from "../lib/postgres/restore_into_database.ts";
 import { postgresAccess } from "../lib/postgres/postgres_access.ts";
 import { PostgresGoneError } from "../lib/postgres/postgres_gone.ts";
+import type { RestoreTestReport } from "../lib/postgres/restore_test_report.ts";
 import { scratchDatabaseName } from "../lib/postgres/scratch_databases.ts";
 import { dropLeftScratchDatabases } from "./postgres_restore.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
 import { isPhysical } from "./postgres_physical_backup.ts";
 import { restoreTestPhysical } from "./postgres_physical_restore_test.ts";
-
-/** The outcome of a restore test. */
-export interface RestoreTestReport {
-  ok: boolean;
-  /** The scratch database (dropped again). */
-  database: string;
-  tables: number;
-  rows: number;
-  problems: string[];
-  durationMs: number;
-}
 
 /** What `postgres:verify` returns: the checksum report and, when asked, the restore test. */
 export interface PostgresVerifyResult extends VerifyReport {

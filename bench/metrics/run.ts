@@ -7,7 +7,7 @@
 // Without --keep the private stack is stopped and removed at the end.
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { stringify } from "yaml";
+import { freePort, median, writePrivateStack } from "../private_stack.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -23,13 +23,6 @@ const scrapes = Number(values.scrapes);
 const root = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 const benchDir = Deno.env.get("BENCH_DIR") ?? "/tmp/hailmary-bench-metrics";
 const envFile = join(benchDir, "benchmetrics.yaml");
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 /** Runs `./ops ARGS --env FILE` and returns its wall time in ms (fails on a non-zero exit). */
 async function ops(args: string[], expectOk = true): Promise<number> {
@@ -47,46 +40,20 @@ async function ops(args: string[], expectOk = true): Promise<number> {
   return took;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const percentile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
 };
 
 // a private stack of all five services (a kept one is reused)
-let kept = false;
-try {
-  await Deno.stat(envFile);
-  kept = true;
-} catch {
-  await Deno.mkdir(benchDir, { recursive: true, mode: 0o755 });
-  await Deno.chmod(benchDir, 0o755);
-  await Deno.writeTextFile(
-    envFile,
-    stringify({
-      name: "benchmetrics",
-      runtime: "native",
-      stateDir: join(benchDir, "state"),
-      backupDir: join(benchDir, "backups"),
-      services: {
-        postgres: { port: freePort(), sharedBuffers: "64MB" },
-        redis: { port: freePort() },
-        opensearch: { port: freePort(), transportPort: freePort(), heap: "512m" },
-        web: { port: freePort() },
-        ingestor: { port: freePort() },
-      },
-      // the shipped environments' kind of schedules, installed where cron does not read them
-      schedules: [
-        { name: "nightly-backup", cron: "30 2 * * *", task: "backup", args: ["--yes"] },
-        { name: "retention-sets", cron: "0 4 * * *", task: "prune-sets", args: ["--yes"] },
-        { name: "health-check", cron: "*/5 * * * *", task: "health", timeout: 120 },
-      ],
-    }),
-  );
-}
+const kept = await writePrivateStack(envFile, benchDir, "benchmetrics", {
+  // the shipped environments' kind of schedules, installed where cron does not read them
+  schedules: [
+    { name: "nightly-backup", cron: "30 2 * * *", task: "backup", args: ["--yes"] },
+    { name: "retention-sets", cron: "0 4 * * *", task: "prune-sets", args: ["--yes"] },
+    { name: "health-check", cron: "*/5 * * * *", task: "health", timeout: 120 },
+  ],
+});
 console.log(`${kept ? "reusing" : "starting"} the stack (${envFile})...`);
 await ops(["up"]);
 await ops(["health", "--wait", "120"]);

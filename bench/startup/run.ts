@@ -12,7 +12,7 @@
 // Without --keep the private stack is stopped and removed at the end.
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { stringify } from "yaml";
+import { median, writePrivateStack } from "../private_stack.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -29,13 +29,6 @@ const root = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 const benchDir = Deno.env.get("BENCH_DIR") ?? "/tmp/hailmary-bench-startup";
 const envFile = join(benchDir, "benchstartup.yaml");
 const deno = join(root, ".ops", "bin", "deno");
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 /** A command line to time: its program, arguments and extra environment. */
 interface Timed {
@@ -70,37 +63,10 @@ const ops = (...args: string[]): Timed => ({
   args: [...args, "--env", envFile],
 });
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const load = () => Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
 
 // a private stack of all five services (a kept one is reused)
-let kept = false;
-try {
-  await Deno.stat(envFile);
-  kept = true;
-} catch {
-  await Deno.mkdir(benchDir, { recursive: true, mode: 0o755 });
-  await Deno.chmod(benchDir, 0o755);
-  await Deno.writeTextFile(
-    envFile,
-    stringify({
-      name: "benchstartup",
-      runtime: "native",
-      stateDir: join(benchDir, "state"),
-      backupDir: join(benchDir, "backups"),
-      services: {
-        postgres: { port: freePort(), sharedBuffers: "64MB" },
-        redis: { port: freePort() },
-        opensearch: { port: freePort(), transportPort: freePort(), heap: "512m" },
-        web: { port: freePort() },
-        ingestor: { port: freePort() },
-      },
-    }),
-  );
-}
+const kept = await writePrivateStack(envFile, benchDir, "benchstartup");
 console.log(`${kept ? "reusing" : "starting"} the stack (${envFile})...`);
 await wall(ops("up"));
 await wall(ops("health", "--wait", "120"));

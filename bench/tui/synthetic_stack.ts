@@ -30,6 +30,7 @@ export function syntheticStack(count: number, round = 0): StackSnapshot {
       uptimeSeconds: running ? 3600 + round * 2 + i : null,
       dependsOn: [...new Set(dependsOn)],
       restarts: i % 3,
+      crashRestarts: i % 3,
       cpuPercent: running ? ((i + round) % 50) / 3 : null,
       memoryKb: running ? 10_000 + i * 1000 : null,
       lastBackupAt: i % 4 ? "2026-01-01T00:00:00.000Z" : null,

@@ -1,5 +1,5 @@
 import type { ConfiguredService } from "../config/mod.ts";
-import { FailedError, UsageError } from "../errors.ts";
+import { FailedError } from "../errors.ts";
 import { composeCommands } from "../runtime/compose_commands.ts";
 import type { ComposeProject } from "../runtime/compose_project.ts";
 import { type DockerCli, lastLines, runDocker } from "../runtime/docker_cli.ts";
@@ -15,9 +15,9 @@ import {
 import type { DeployOptions } from "./native_deploy.ts";
 import { currentRelease, readReleases, type Release } from "./release_log.ts";
 import { sourceVersion } from "./source_version.ts";
-import { buildServiceImage } from "../setup/compose_requirements.ts";
-import { Output } from "../output/output.ts";
 import { trackRelease } from "./track_release.ts";
+import { buildDeployImage, refuseMissingImage } from "./deploy_image.ts";
+import { rollbackTarget } from "./rollback_target.ts";
 
 /** Default seconds a new container may take to become healthy. */
 const defaultTimeoutSeconds = 180;
@@ -39,18 +39,14 @@ export async function deployCompose(
   const name = service.definition.name;
   const cli = deployDockerCli(project);
   const image = await serviceImage(cli, project, name);
-  if (!image.build && options.image === undefined) {
-    throw new UsageError(
-      `${name} has no build in the compose files, so there is nothing to deploy from this checkout`,
-      `pass the image to run: ./ops deploy ${name} --image REPOSITORY:TAG`,
-    );
-  }
-  if (options.image !== undefined && (await imageId(cli, options.image)) === undefined) {
-    throw new UsageError(
-      `there is no image ${JSON.stringify(options.image)} on this Docker host`,
-      "build or load it first (docker images lists them); deploy never pulls from a registry",
-    );
-  }
+  const givenId = options.image === undefined ? undefined : await imageId(cli, options.image);
+  refuseMissingImage(
+    name,
+    image,
+    options,
+    givenId,
+    "build or load it first (docker images lists them); deploy never pulls from a registry",
+  );
   const version = options.image ?? await sourceVersion();
   const previous = currentRelease(await readReleases(runtime.environment), name);
   return await trackRelease(
@@ -61,14 +57,7 @@ export async function deployCompose(
       const before = await runningImageId(cli, project, name) ?? await imageId(cli, image.ref);
       if (before) facts.previousImageId = before;
       if (previous) facts.previousVersion = previous.version;
-      const source = options.image ?? `${image.repository}:${version}`;
-      if (options.image === undefined && image.build) {
-        options.onStep?.(`${name}: building ${source}...`);
-        await buildServiceImage(options.output ?? new Output({ json: true }), {
-          image: source,
-          build: image.build,
-        }, cli.env);
-      }
+      const source = await buildDeployImage(cli, name, image, version, options);
       const target = await imageId(cli, source);
       if (!target) throw new FailedError(`the image ${source} is gone before it could be deployed`);
       facts.image = source;
@@ -91,23 +80,13 @@ export async function rollbackCompose(
   options: DeployOptions = {},
 ): Promise<Release> {
   const name = service.definition.name;
-  const releases = await readReleases(runtime.environment);
-  const current = currentRelease(releases, name);
-  if (!current?.previousImageId) {
-    throw new UsageError(
-      `there is no earlier release of ${name} in ${runtime.environment.name} to go back to`,
-      `./ops releases ${name} lists what ran; deploy a version with ./ops deploy ${name}`,
-    );
-  }
   const cli = deployDockerCli(project);
+  const { releases, current, targetId: target } = await rollbackTarget(
+    runtime.environment,
+    cli,
+    name,
+  );
   const image = await serviceImage(cli, project, name);
-  const target = current.previousImageId;
-  if (!(await imageId(cli, target))) {
-    throw new UsageError(
-      `the image ${target.slice(0, 19)} that ${name} ran before is no longer on this Docker host`,
-      `deploy the version you want with ./ops deploy ${name} --image REF`,
-    );
-  }
   const version = current.previousVersion ??
     releases.findLast((r) => r.service === name && r.imageId === target)?.version ??
     target.slice(0, 19);

@@ -1,16 +1,16 @@
 import type { ConfiguredService } from "../config/mod.ts";
 import { FailedError, UsageError } from "../errors.ts";
-import { Output } from "../output/output.ts";
 import type { DockerCli } from "../runtime/docker_cli.ts";
 import type { SwarmRuntime } from "../runtime/swarm_runtime.ts";
 import { moveImages } from "../runtime/swarm_images.ts";
-import { buildServiceImage } from "../setup/compose_requirements.ts";
 import { deployDockerCli, imageId, serviceImage, tagImage } from "./compose_images.ts";
 import type { DeployOptions } from "./native_deploy.ts";
 import { currentRelease, readReleases, type Release } from "./release_log.ts";
 import { sourceVersion } from "./source_version.ts";
 import { rollOut, serviceSpecImage } from "./swarm_rollout.ts";
 import { trackRelease } from "./track_release.ts";
+import { buildDeployImage, refuseMissingImage } from "./deploy_image.ts";
+import { rollbackTarget } from "./rollback_target.ts";
 import { tagWhereLoaded } from "./node_images.ts";
 
 /** Seconds swarm watches each new task for a failure before it counts as done. */
@@ -44,18 +44,13 @@ export async function deploySwarm(
     specImageOrRefuse(cli, runtime, swarmService, name),
     readReleases(runtime.environment),
   ]);
-  if (!image.build && options.image === undefined) {
-    throw new UsageError(
-      `${name} has no build in the compose files, so there is nothing to deploy from this checkout`,
-      `pass the image to run: ./ops deploy ${name} --image REPOSITORY:TAG`,
-    );
-  }
-  if (options.image !== undefined && givenId === undefined) {
-    throw new UsageError(
-      `there is no image ${JSON.stringify(options.image)} on this Docker host`,
-      "build or load it here first; deploy moves it to the nodes and never pulls from a registry",
-    );
-  }
+  refuseMissingImage(
+    name,
+    image,
+    options,
+    givenId,
+    "build or load it here first; deploy moves it to the nodes and never pulls from a registry",
+  );
   const version = options.image ?? await sourceVersion();
   const previous = currentRelease(releases, name);
   return await trackRelease(
@@ -67,14 +62,7 @@ export async function deploySwarm(
       const previousId = await imageId(cli, before);
       if (previousId) facts.previousImageId = previousId;
       if (previous) facts.previousVersion = previous.version;
-      const source = options.image ?? `${image.repository}:${version}`;
-      if (options.image === undefined && image.build) {
-        options.onStep?.(`${name}: building ${source}...`);
-        await buildServiceImage(options.output ?? new Output({ json: true }), {
-          image: source,
-          build: image.build,
-        }, cli.env);
-      }
+      const source = await buildDeployImage(cli, name, image, version, options);
       facts.image = source;
       const sourceId = givenId ?? await imageId(cli, source);
       if (sourceId) facts.imageId = sourceId;
@@ -96,23 +84,9 @@ export async function rollbackSwarm(
   options: DeployOptions = {},
 ): Promise<Release> {
   const name = service.definition.name;
-  const releases = await readReleases(runtime.environment);
-  const current = currentRelease(releases, name);
-  if (!current?.previousImageId) {
-    throw new UsageError(
-      `there is no earlier release of ${name} in ${runtime.environment.name} to go back to`,
-      `./ops releases ${name} lists what ran; deploy a version with ./ops deploy ${name}`,
-    );
-  }
   const cli = deployDockerCli(runtime.project);
+  const { current, targetId } = await rollbackTarget(runtime.environment, cli, name);
   const image = await serviceImage(cli, runtime.project, name);
-  const targetId = current.previousImageId;
-  if (!(await imageId(cli, targetId))) {
-    throw new UsageError(
-      `the image ${targetId.slice(0, 19)} that ${name} ran before is no longer on this Docker host`,
-      `deploy the version you want with ./ops deploy ${name} --image REF`,
-    );
-  }
   const swarmService = `${runtime.stack}_${name}`;
   const before = await specImageOrRefuse(cli, runtime, swarmService, name);
   // a reference of its own: the one it ran under (`:latest`) may name another image by now

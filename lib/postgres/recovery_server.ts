@@ -12,7 +12,8 @@ import {
 import { processGroupMembers, readProcStat, sleep } from "../runtime/proc.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import { sendSignal } from "../runtime/send_signal.ts";
-import type { ServiceUser } from "../runtime/service_user.ts";
+import { asUser, type ServiceUser } from "../runtime/service_user.ts";
+import { launchDetached } from "../runtime/detached_launch.ts";
 import { tailLines } from "../runtime/log_file.ts";
 import { startClient } from "./run_client.ts";
 import { findPostgresBinDir, postgresProgram } from "../service/binaries.ts";
@@ -45,13 +46,6 @@ export interface RecoveryTools {
 /** The path of a PostgreSQL program for `tools`. */
 function programPath(tools: RecoveryTools, program: string): string {
   return tools.bin ? tools.bin(program) : postgresProgram(program);
-}
-
-/** The argv prefix that runs a program as the service user (none when not root). */
-export function asUser(user: ServiceUser | undefined): string[] {
-  return user
-    ? ["setpriv", `--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "--"]
-    : [];
 }
 
 /** The `tar` option that decompresses a base backup file, by its name. */
@@ -163,48 +157,15 @@ export async function verifyUnpacked(
 export async function startRecoveryServer(spec: RecoveryServerSpec): Promise<number> {
   const bin = findPostgresBinDir();
   const pidFile = `${spec.logFile}.pid`;
-  await Deno.remove(pidFile).catch(() => {});
-  const args = recoveryServerArgs(spec);
-  const script =
-    'echo $$ > "$OPS_PID_FILE.tmp" && mv "$OPS_PID_FILE.tmp" "$OPS_PID_FILE"; exec "$@" >>"$OPS_LOG_FILE" 2>&1 </dev/null';
-  const child = new Deno.Command("setsid", {
-    args: [
-      "-f",
-      "sh",
-      "-c",
-      script,
-      "sh",
-      ...asUser(spec.user),
-      join(bin, "postgres"),
-      ...args,
-    ],
-    env: {
-      PATH: Deno.env.get("PATH") ?? "/usr/local/bin:/usr/bin:/bin",
-      LANG: "C.UTF-8",
-      OPS_PID_FILE: pidFile,
-      OPS_LOG_FILE: spec.logFile,
-    },
-    clearEnv: true,
+  const pid = await launchDetached({
+    argv: [...asUser(spec.user), join(bin, "postgres"), ...recoveryServerArgs(spec)],
     cwd: spec.dataDir,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const { code, stderr } = await child.output();
-  if (code !== 0) {
-    throw new FailedError(
-      `could not start the recovery server: ${new TextDecoder().decode(stderr).trim()}`,
-    );
-  }
-  for (let i = 0; i < 250; i++) {
-    const pid = Number((await Deno.readTextFile(pidFile).catch(() => "")).trim());
-    if (pid > 0) {
-      await Deno.remove(pidFile).catch(() => {});
-      return pid;
-    }
-    await sleep(20);
-  }
-  throw new FailedError(`the recovery server did not write its pid file ${pidFile}`);
+    pidFile,
+    logFile: spec.logFile,
+    name: "the recovery server",
+  });
+  await Deno.remove(pidFile).catch(() => {});
+  return pid;
 }
 
 /** The `-D` and `-c name=value` arguments of a recovery server's postgres. */

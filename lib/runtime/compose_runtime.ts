@@ -11,8 +11,8 @@ import {
   serviceVariables,
 } from "./compose_project.ts";
 import { type ContainerFacts, containerFacts, serviceProcessInfo } from "./compose_state.ts";
-import { type DockerCli, dockerMissing, dockerOutput, lastLines, runDocker } from "./docker_cli.ts";
-import { mergeLines } from "./merge_lines.ts";
+import { childLogLines } from "./child_log_lines.ts";
+import { type DockerCli, dockerOutput, lastLines, runDocker, spawnDocker } from "./docker_cli.ts";
 import { OneOffContainers } from "./one_off_container.ts";
 import { sleep } from "./proc.ts";
 import type {
@@ -227,45 +227,12 @@ export class ComposeRuntime implements Runtime {
   }
 
   async *logs(service: ConfiguredService, options: LogOptions): AsyncIterable<string> {
-    const command = new Deno.Command(this.#cli.program, {
-      args: composeCommands.logs(
-        this.project,
-        service.definition.name,
-        options.tail,
-        options.follow,
-      ),
-      env: this.#cli.env,
-      clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    });
-    let child: Deno.ChildProcess;
-    try {
-      child = command.spawn();
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) throw dockerMissing(this.#cli.program);
-      throw error;
-    }
-    const onAbort = () => {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // already gone
-      }
-    };
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-    try {
-      // a container's stdout and stderr arrive on docker's own two streams: both are the log
-      yield* mergeLines([child.stdout, child.stderr]);
-      const status = await child.status;
-      if (!status.success && !options.signal?.aborted) {
-        throw new FailedError(`reading the log of ${service.definition.name} failed`);
-      }
-    } finally {
-      options.signal?.removeEventListener("abort", onAbort);
-      onAbort();
-    }
+    const child = spawnDocker(
+      this.#cli,
+      composeCommands.logs(this.project, service.definition.name, options.tail, options.follow),
+    );
+    // a container's stdout and stderr arrive on docker's own two streams: both are the log
+    yield* childLogLines(child, service.definition.name, options.signal);
   }
 
   exec(service: ConfiguredService, argv: string[], options: ExecOptions = {}): Deno.ChildProcess {
@@ -280,19 +247,11 @@ export class ComposeRuntime implements Runtime {
       tty,
       ...(options.cwd ? { workdir: options.cwd } : {}),
     });
-    try {
-      return new Deno.Command(this.#cli.program, {
-        args,
-        env: { ...this.#cli.env, ...env },
-        clearEnv: true,
-        stdin,
-        stdout,
-        stderr: options.stderr ?? "piped",
-      }).spawn();
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) throw dockerMissing(this.#cli.program);
-      throw error;
-    }
+    return spawnDocker({ ...this.#cli, env: { ...this.#cli.env, ...env } }, args, {
+      stdin,
+      stdout,
+      stderr: options.stderr ?? "piped",
+    });
   }
 
   /**

@@ -111,6 +111,38 @@ export async function dockerOutput(
   return result.stdout;
 }
 
+/** Where a spawned program's stdin, stdout and stderr go. */
+export interface SpawnStdio {
+  stdin?: "piped" | "inherit" | "null";
+  stdout?: "piped" | "inherit" | "null";
+  stderr?: "piped" | "inherit" | "null";
+}
+
+/**
+ * Starts `docker <args>` (an argument array, never a shell string) with the
+ * CLI's environment only; stdin defaults to null, stdout and stderr to piped.
+ * @throws {UsageError} when docker is missing.
+ */
+export function spawnDocker(
+  cli: DockerCli,
+  args: string[],
+  stdio: SpawnStdio = {},
+): Deno.ChildProcess {
+  try {
+    return new Deno.Command(cli.program, {
+      args,
+      env: cli.env,
+      clearEnv: true,
+      stdin: stdio.stdin ?? "null",
+      stdout: stdio.stdout ?? "piped",
+      stderr: stdio.stderr ?? "piped",
+    }).spawn();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw dockerMissing(cli.program);
+    throw error;
+  }
+}
+
 /** The error for a missing `docker` program. */
 export function dockerMissing(program: string): UsageError {
   return new UsageError(

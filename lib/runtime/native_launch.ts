@@ -1,5 +1,4 @@
 import type { ConfiguredService } from "../config/mod.ts";
-import { FailedError } from "../errors.ts";
 import type { NativeSpec } from "../service/define_service.ts";
 import {
   isGone,
@@ -10,7 +9,8 @@ import {
   sleep,
 } from "./proc.ts";
 import { sendSignal } from "./send_signal.ts";
-import type { ServiceUser } from "./service_user.ts";
+import { asUser, type ServiceUser } from "./service_user.ts";
+import { launchDetached } from "./detached_launch.ts";
 
 /** What the runtime records next to the pid file. */
 export interface ProcessRecord extends ProcessStart {
@@ -35,48 +35,14 @@ export async function launch(
   logFile: string,
   user: ServiceUser | undefined,
 ): Promise<number> {
-  await Deno.remove(pidFile).catch(() => {});
-  const dropRoot = user
-    ? ["setpriv", `--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "--"]
-    : [];
-  // setsid -f: a new session and process group, re-parented away from this
-  // process, so the service outlives the task and a group kill reaches all of it.
-  const script =
-    'echo $$ > "$OPS_PID_FILE.tmp" && mv "$OPS_PID_FILE.tmp" "$OPS_PID_FILE"; exec "$@" >>"$OPS_LOG_FILE" 2>&1 </dev/null';
-  const env: Record<string, string> = {
-    PATH: Deno.env.get("PATH") ?? "/usr/local/bin:/usr/bin:/bin",
-    LANG: "C.UTF-8",
-    HOME: service.stateDir,
-    OPS_PID_FILE: pidFile,
-    OPS_LOG_FILE: logFile,
-    ...spec.env,
-  };
-  const child = new Deno.Command("setsid", {
-    args: ["-f", "sh", "-c", script, "sh", ...dropRoot, ...spec.command],
-    env,
-    clearEnv: true,
+  return await launchDetached({
+    argv: [...asUser(user), ...spec.command],
+    env: { HOME: service.stateDir, ...spec.env },
     cwd: spec.cwd ?? service.stateDir,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const { code, stderr } = await child.output();
-  if (code !== 0) {
-    throw new FailedError(
-      `could not launch ${service.definition.name}: ${new TextDecoder().decode(stderr).trim()}`,
-    );
-  }
-  const deadline = Date.now() + 5000;
-  while (Date.now() < deadline) {
-    try {
-      const pid = Number((await Deno.readTextFile(pidFile)).trim());
-      if (pid > 0) return pid;
-    } catch {
-      // not written yet
-    }
-    await sleep(20);
-  }
-  throw new FailedError(`${service.definition.name} did not write its pid file ${pidFile}`);
+    pidFile,
+    logFile,
+    name: service.definition.name,
+  });
 }
 
 /** The process record beside a pid file, when readable. */

@@ -18,7 +18,6 @@ import { followLog, tailLines } from "./log_file.ts";
 import {
   launch,
   type ProcessRecord,
-  readRecord,
   readRecordSync,
   stopProcessGroup,
   whyGone,

@@ -1,6 +1,6 @@
 import { FailedError } from "../errors.ts";
 import { containerProgram } from "./compose_commands.ts";
-import { type DockerCli, dockerMissing, lastLines, runDocker } from "./docker_cli.ts";
+import { type DockerCli, lastLines, runDocker, spawnDocker } from "./docker_cli.ts";
 
 /** A host folder mounted into a one-off container at the same path. */
 export interface SamePathMount {
@@ -73,19 +73,11 @@ export class OneOffContainers {
   }
 
   #spawn(args: string[], options: OneOffExecOptions): Deno.ChildProcess {
-    try {
-      return new Deno.Command(this.#cli.program, {
-        args,
-        env: { ...this.#cli.env, ...(options.env ?? {}) },
-        clearEnv: true,
-        stdin: options.stdin ?? "null",
-        stdout: options.stdout ?? "piped",
-        stderr: options.stderr ?? "piped",
-      }).spawn();
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) throw dockerMissing(this.#cli.program);
-      throw error;
-    }
+    return spawnDocker({ ...this.#cli, env: { ...this.#cli.env, ...(options.env ?? {}) } }, args, {
+      stdin: options.stdin ?? "null",
+      stdout: options.stdout ?? "piped",
+      stderr: options.stderr ?? "piped",
+    });
   }
 
   /** Runs a program in a new container removed when it exits (`docker run --rm`); stdin streams in. */

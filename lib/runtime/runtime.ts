@@ -85,6 +85,7 @@ export interface Runtime {
    * (runtimes that run images offer it: compose).
    */
   oneOff?(service: ConfiguredService): Promise<OneOffContainers>;
+  /**
    * Puts a new process of a running service in place without closing its
    * port: the new one starts beside the old, and the old stops only once the
    * new one is healthy; otherwise the new one is stopped and the old keeps

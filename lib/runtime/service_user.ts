@@ -26,3 +26,10 @@ export async function serviceUser(name: string): Promise<ServiceUser | undefined
     { hint: "run ./ops setup, which creates it" },
   );
 }
+
+/** The command prefix that runs a program as `user` (setpriv), or nothing when there is no user to switch to. */
+export function asUser(user: ServiceUser | undefined): string[] {
+  return user
+    ? ["setpriv", `--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "--"]
+    : [];
+}

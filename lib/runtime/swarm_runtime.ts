@@ -4,8 +4,8 @@ import { FailedError, UsageError } from "../errors.ts";
 import { composeCommands } from "./compose_commands.ts";
 import { type ComposeProject, composeProject, composeSecretsDir } from "./compose_project.ts";
 import { ComposeRuntime } from "./compose_runtime.ts";
-import { type DockerCli, dockerMissing, dockerOutput, lastLines, runDocker } from "./docker_cli.ts";
-import { mergeLines } from "./merge_lines.ts";
+import { childLogLines } from "./child_log_lines.ts";
+import { type DockerCli, dockerOutput, lastLines, runDocker, spawnDocker } from "./docker_cli.ts";
 import { sleep } from "./proc.ts";
 import type {
   ExecOptions,
@@ -204,25 +204,8 @@ export class SwarmRuntime implements Runtime {
       ...(options.follow ? ["--follow"] : []),
       `${this.stack}_${service.definition.name}`,
     ]);
-    const onAbort = () => {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // already gone
-      }
-    };
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-    try {
-      // every replica's lines, merged by the manager, each prefixed with its task and node
-      yield* mergeLines([child.stdout, child.stderr]);
-      const status = await child.status;
-      if (!status.success && !options.signal?.aborted) {
-        throw new FailedError(`reading the log of ${service.definition.name} failed`);
-      }
-    } finally {
-      options.signal?.removeEventListener("abort", onAbort);
-      onAbort();
-    }
+    // every replica's lines, merged by the manager, each prefixed with its task and node
+    yield* childLogLines(child, service.definition.name, options.signal);
   }
 
   /**
@@ -461,30 +444,6 @@ export class SwarmRuntime implements Runtime {
     const next = this.#queue.then(work, work);
     this.#queue = next.catch(() => {});
     return next;
-  }
-}
-
-function spawnDocker(
-  cli: DockerCli,
-  args: string[],
-  stdio: {
-    stdin?: "piped" | "inherit" | "null";
-    stdout?: "piped" | "inherit" | "null";
-    stderr?: "piped" | "inherit" | "null";
-  } = {},
-): Deno.ChildProcess {
-  try {
-    return new Deno.Command(cli.program, {
-      args,
-      env: cli.env,
-      clearEnv: true,
-      stdin: stdio.stdin ?? "null",
-      stdout: stdio.stdout ?? "piped",
-      stderr: stdio.stderr ?? "piped",
-    }).spawn();
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) throw dockerMissing(cli.program);
-    throw error;
   }
 }
 

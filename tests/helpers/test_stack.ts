@@ -128,8 +128,13 @@ export async function ops(
 }
 
 /** Like {@link ops}, and fails the test with stderr when the exit code is not `expected`. */
-export async function opsOk(envFile: string, args: string[], expected = 0): Promise<OpsRun> {
-  const run = await ops(envFile, args);
+export async function opsOk(
+  envFile: string,
+  args: string[],
+  expected = 0,
+  options: Parameters<typeof ops>[2] = {},
+): Promise<OpsRun> {
+  const run = await ops(envFile, args, options);
   if (run.code !== expected) {
     throw new Error(
       `ops ${

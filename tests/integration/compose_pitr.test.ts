@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { freePort, ops, processesMentioning, root } from "../helpers/test_stack.ts";
+import { archiveNow as archiveSegment, exists, tick } from "../helpers/wal_archive.ts";
 
 const project = `hailmary-pitr-${Date.now().toString(36)}`;
 const container = `${project}-postgres-1`;
@@ -60,21 +61,8 @@ async function opsJson<T>(args: string[], expected = 0): Promise<T> {
   return JSON.parse(run.stdout) as T;
 }
 
-async function exists(path: string): Promise<boolean> {
-  return await Deno.stat(path).then(() => true, () => false);
-}
-
 /** Forces the current WAL segment into the archive (the container's archive_command) and waits for it. */
-async function archiveNow(): Promise<string> {
-  const [[segment = ""] = []] = await sql("select pg_walfile_name(pg_switch_wal())");
-  for (let i = 0; i < 150; i++) {
-    if (await exists(join(archive, segment))) return segment;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${segment} was not archived`);
-}
-
-const tick = () => new Promise((r) => setTimeout(r, 1100));
+const archiveNow = () => archiveSegment((text) => sql(text), archive, 150);
 
 interface RestoreJson {
   durationMs: number;

@@ -10,7 +10,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { freePort, ops } from "../helpers/test_stack.ts";
+import type { Release } from "../../lib/deploy/release_log.ts";
+import { dockerText } from "../helpers/docker_text.ts";
+import { freePort, ops, opsOk, type OpsRun } from "../helpers/test_stack.ts";
 
 const suffix = Date.now().toString(36);
 const project = `hailmary-deploy-${suffix}`;
@@ -25,49 +27,13 @@ const variables = {
 let dir = "";
 let file = "";
 
-interface ReleaseJson {
-  service: string;
-  action: string;
-  version: string;
-  image?: string;
-  imageId?: string;
-  previousImageId?: string;
-  outcome: string;
-  detail?: string;
-}
-
-async function docker(args: string[], stdin?: string): Promise<string> {
-  const child = new Deno.Command("docker", {
-    args,
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(stdin));
-    await writer.close();
-  }
-  const { code, stdout, stderr } = await child.output();
-  if (code !== 0) {
-    throw new Error(`docker ${args.join(" ")} exited ${code}: ${new TextDecoder().decode(stderr)}`);
-  }
-  return new TextDecoder().decode(stdout).trim();
-}
-
-async function run(args: string[], expected = 0) {
-  const result = await ops(file, args, { env: variables, timeoutMs: 900_000 });
-  if (result.code !== expected) {
-    throw new Error(
-      `ops ${args.join(" ")} exited ${result.code}:\n${result.stderr}\n${result.stdout}`,
-    );
-  }
-  return result;
+function run(args: string[], expected = 0): Promise<OpsRun> {
+  return opsOk(file, args, expected, { env: variables, timeoutMs: 900_000 });
 }
 
 /** The image id web's running container was created from. */
 async function webImage(): Promise<string> {
-  const id = await docker([
+  const id = await dockerText([
     "ps",
     "-q",
     "--filter",
@@ -75,7 +41,7 @@ async function webImage(): Promise<string> {
     "--filter",
     "label=com.docker.compose.service=web",
   ]);
-  return await docker(["inspect", "--format", "{{.Image}}", id]);
+  return await dockerText(["inspect", "--format", "{{.Image}}", id]);
 }
 
 async function webHealthy(): Promise<boolean> {
@@ -86,7 +52,7 @@ async function webHealthy(): Promise<boolean> {
   return response.status === 200;
 }
 
-let first: ReleaseJson;
+let first: Release;
 let original = "";
 
 describe("deploy on the compose runtime", () => {
@@ -112,11 +78,13 @@ describe("deploy on the compose runtime", () => {
     );
     // this stack's own tag of the host's images (setup builds any that are missing)
     for (const name of ["postgres", "redis", "web"]) {
-      await docker(["tag", `hailmary/${name}:latest`, `hailmary/${name}:${tag}`]).catch(() => {});
+      await dockerText(["tag", `hailmary/${name}:latest`, `hailmary/${name}:${tag}`]).catch(
+        () => {},
+      );
     }
     await run(["setup"]);
     // a web image whose health check never passes: the app does not run at all
-    await docker(
+    await dockerText(
       ["build", "--network", "none", "--tag", broken, "-"],
       `FROM hailmary/web:${tag}\nCMD ["sleep", "3600"]\n`,
     );
@@ -128,24 +96,24 @@ describe("deploy on the compose runtime", () => {
     if (!file) return;
     await ops(file, ["down"], { env: variables }).catch(() => {});
     for (const volume of ["postgres_data", "redis_data", "opensearch_data"]) {
-      await docker(["volume", "rm", "-f", `${project}_${volume}`]).catch(() => {});
+      await dockerText(["volume", "rm", "-f", `${project}_${volume}`]).catch(() => {});
     }
     const tags = [broken, ...["postgres", "redis", "web"].map((n) => `hailmary/${n}:${tag}`)];
     if (first?.image) tags.push(first.image);
-    await docker(["rmi", ...tags]).catch(() => {});
+    await dockerText(["rmi", ...tags]).catch(() => {});
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }, 300_000);
 
   it("builds web from the checkout, tagged with the commit, and runs it healthy", async () => {
     const result = JSON.parse((await run(["deploy", "web", "--json"])).stdout) as {
-      releases: ReleaseJson[];
+      releases: Release[];
     };
     first = result.releases[0]!;
     expect(first).toMatchObject({ service: "web", action: "deploy", outcome: "succeeded" });
     expect(first.version).toMatch(/^[0-9a-f]{12}(-dirty)?$/);
     expect(first.image).toBe(`hailmary/web:${first.version}`);
     expect(first.previousImageId).toBe(original);
-    expect(await docker(["image", "inspect", "--format", "{{.Id}}", first.image!])).toBe(
+    expect(await dockerText(["image", "inspect", "--format", "{{.Id}}", first.image!])).toBe(
       first.imageId,
     );
     expect(await webImage()).toBe(first.imageId);
@@ -154,7 +122,7 @@ describe("deploy on the compose runtime", () => {
 
   it("puts the previous image back when the new one does not become healthy", async () => {
     const run1 = await run(["deploy", "web", "--image", broken, "--timeout", "20", "--json"], 1);
-    const release = (JSON.parse(run1.stdout) as { releases: ReleaseJson[] }).releases[0]!;
+    const release = (JSON.parse(run1.stdout) as { releases: Release[] }).releases[0]!;
     expect(release.outcome).toBe("failed");
     expect(release.version).toBe(broken);
     expect(release.detail).toContain("did not become healthy on the new image within 20 s");
@@ -165,7 +133,7 @@ describe("deploy on the compose runtime", () => {
 
   it("rolls back to the image web ran before its current release", async () => {
     const result = JSON.parse((await run(["rollback", "web", "--json"])).stdout) as {
-      releases: ReleaseJson[];
+      releases: Release[];
     };
     expect(result.releases[0]).toMatchObject({
       action: "rollback",
@@ -179,7 +147,7 @@ describe("deploy on the compose runtime", () => {
 
   it("lists what ran when, and refuses an image that is not on the host (exit 2)", async () => {
     const listed = JSON.parse((await run(["releases", "--json"])).stdout) as {
-      releases: ReleaseJson[];
+      releases: Release[];
     };
     expect(listed.releases.map((r) => [r.service, r.action, r.outcome])).toEqual([
       ["web", "deploy", "succeeded"],

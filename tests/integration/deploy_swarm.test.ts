@@ -9,7 +9,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { ops } from "../helpers/test_stack.ts";
+import type { Release } from "../../lib/deploy/release_log.ts";
+import { dockerText } from "../helpers/docker_text.ts";
+import { ops, opsOk, type OpsRun } from "../helpers/test_stack.ts";
 
 const suffix = Date.now().toString(36);
 const name = "dswarm-it";
@@ -25,46 +27,13 @@ let managerSocket = "";
 /** The tag the rollback made on this host (removed at the end). */
 let rollbackTag = "";
 
-interface ReleaseJson {
-  action: string;
-  version: string;
-  image?: string;
-  outcome: string;
-  detail?: string;
-}
-
-async function docker(args: string[], stdin?: string): Promise<string> {
-  const child = new Deno.Command("docker", {
-    args,
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(stdin));
-    await writer.close();
-  }
-  const { code, stdout, stderr } = await child.output();
-  if (code !== 0) {
-    throw new Error(`docker ${args.join(" ")} exited ${code}: ${new TextDecoder().decode(stderr)}`);
-  }
-  return new TextDecoder().decode(stdout).trim();
-}
-
-async function run(args: string[], expected = 0) {
-  const result = await ops(file, args, { timeoutMs: 1_200_000 });
-  if (result.code !== expected) {
-    throw new Error(
-      `ops ${args.join(" ")} exited ${result.code}:\n${result.stderr}\n${result.stdout}`,
-    );
-  }
-  return result;
+function run(args: string[], expected = 0): Promise<OpsRun> {
+  return opsOk(file, args, expected, { timeoutMs: 1_200_000 });
 }
 
 /** The image reference web's swarm service names now. */
 async function webSpecImage(): Promise<string> {
-  return (await docker([
+  return (await dockerText([
     "--host",
     managerSocket,
     "service",
@@ -141,8 +110,8 @@ describe("deploy on a swarm", () => {
     managerSocket = `unix:///run/hailmary/${name}/node1/docker.sock`;
     await run(["up"]);
     // a new version of web (the same content under a new tag), and one whose app never starts
-    await docker(["tag", "hailmary/web:latest", next]);
-    await docker(
+    await dockerText(["tag", "hailmary/web:latest", next]);
+    await dockerText(
       ["build", "--network", "none", "--tag", broken, "-"],
       `FROM hailmary/web:latest\nCMD ["sleep", "3600"]\n`,
     );
@@ -152,7 +121,7 @@ describe("deploy on a swarm", () => {
     if (!file) return;
     await ops(file, ["down"]).catch(() => {});
     await ops(file, ["cluster:destroy", "--yes"]).catch(() => {});
-    await docker(["rmi", next, broken, ...(rollbackTag ? [rollbackTag] : [])]).catch(() => {});
+    await dockerText(["rmi", next, broken, ...(rollbackTag ? [rollbackTag] : [])]).catch(() => {});
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }, 600_000);
 
@@ -161,7 +130,7 @@ describe("deploy on a swarm", () => {
     const poller = pollWeb();
     const result = await run(["deploy", "web", "--image", next, "--json"]);
     const { requests, failed } = await poller.stop();
-    const release = (JSON.parse(result.stdout) as { releases: ReleaseJson[] }).releases[0]!;
+    const release = (JSON.parse(result.stdout) as { releases: Release[] }).releases[0]!;
     expect(release).toMatchObject({ action: "deploy", version: next, outcome: "succeeded" });
     expect(await webSpecImage()).toBe(next);
     expect(before).not.toBe(next);
@@ -175,7 +144,7 @@ describe("deploy on a swarm", () => {
       const poller = pollWeb();
       const result = await run(["deploy", "web", "--image", broken, "--json"], 1);
       const { requests, retried, failed } = await poller.stop();
-      const release = (JSON.parse(result.stdout) as { releases: ReleaseJson[] }).releases[0]!;
+      const release = (JSON.parse(result.stdout) as { releases: Release[] }).releases[0]!;
       expect(release.outcome).toBe("failed");
       expect(release.detail).toContain("swarm rolled web back by itself");
       expect(await webSpecImage()).toBe(next);
@@ -189,13 +158,13 @@ describe("deploy on a swarm", () => {
 
   it("rolls back to the image web ran before its current release", async () => {
     const result = await run(["rollback", "web", "--json"]);
-    const release = (JSON.parse(result.stdout) as { releases: ReleaseJson[] }).releases[0]!;
+    const release = (JSON.parse(result.stdout) as { releases: Release[] }).releases[0]!;
     expect(release).toMatchObject({ action: "rollback", outcome: "succeeded" });
     rollbackTag = release.image ?? "";
     expect(release.image).toMatch(/^hailmary\/web:rollback-[0-9a-f]{12}$/);
     expect(await webSpecImage()).toBe(release.image);
     const listed = JSON.parse((await run(["releases", "web", "--json"])).stdout) as {
-      releases: ReleaseJson[];
+      releases: Release[];
     };
     expect(listed.releases.map((r) => [r.action, r.outcome])).toEqual([
       ["deploy", "succeeded"],

@@ -11,42 +11,21 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { ops, type OpsRun, root } from "../helpers/test_stack.ts";
+import { freeSubnet, hostText as text } from "../helpers/cluster_host.ts";
+import { ops, opsOk, type OpsRun, root } from "../helpers/test_stack.ts";
 
 const name = `swarmit${Date.now().toString(36).slice(-4)}`;
 let dir = "";
 let envFile = "";
 const timings: Record<string, number> = {};
 
-function text(argv: string[]): string {
-  const out = new Deno.Command(argv[0]!, { args: argv.slice(1), stdout: "piped", stderr: "null" })
-    .outputSync();
-  return new TextDecoder().decode(out.stdout);
-}
-
-/** A /24 no link of this host routes yet. */
-function freeSubnet(): string {
-  for (let third = 220; third < 250; third++) {
-    const routed = text(["ip", "-o", "route", "show", "match", `192.168.${third}.1/32`]);
-    if (!routed.split("\n").some((l) => l.trim() && !l.startsWith("default"))) {
-      return `192.168.${third}.0/24`;
-    }
-  }
-  throw new Error("no free 192.168.x.0/24 for the test cluster");
-}
-
 async function run(args: string[], expected = 0, timeoutMs = 600_000): Promise<OpsRun> {
   const began = performance.now();
-  const result = await ops(envFile, args, { timeoutMs });
-  timings[args.join(" ")] = Math.round(performance.now() - began);
-  if (result.code !== expected) {
-    throw new Error(
-      `ops ${
-        args.join(" ")
-      } exited ${result.code} (expected ${expected}):\n${result.stderr}\n${result.stdout}`,
-    );
+  try {
+    return await opsOk(envFile, args, expected, { timeoutMs });
+  } finally {
+    timings[args.join(" ")] = Math.round(performance.now() - began);
   }
-  return result;
 }
 
 interface Status {

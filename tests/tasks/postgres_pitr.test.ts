@@ -16,6 +16,7 @@ import {
   root,
   type TestEnvironment,
 } from "../helpers/test_stack.ts";
+import { archiveNow as archiveSegment, exists, tick } from "../helpers/wal_archive.ts";
 
 let env: TestEnvironment;
 let socket: string;
@@ -50,18 +51,7 @@ async function opsJson<T>(args: string[], expected = 0): Promise<T> {
 }
 
 /** Forces the current WAL segment into the archive and waits until it is there. */
-async function archiveNow(): Promise<string> {
-  const [[segment = ""] = []] = await sql("select pg_walfile_name(pg_switch_wal())");
-  for (let i = 0; i < 100; i++) {
-    if (await exists(join(archive, segment))) return segment;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${segment} was not archived`);
-}
-
-async function exists(path: string): Promise<boolean> {
-  return await Deno.stat(path).then(() => true, () => false);
-}
+const archiveNow = () => archiveSegment((text) => sql(text), archive);
 
 async function sha256(bytes: Uint8Array): Promise<string> {
   return Array.from(
@@ -69,8 +59,6 @@ async function sha256(bytes: Uint8Array): Promise<string> {
     (b) => b.toString(16).padStart(2, "0"),
   ).join("");
 }
-
-const tick = () => new Promise((r) => setTimeout(r, 1100));
 
 beforeAll(async () => {
   env = await createTestEnvironment({

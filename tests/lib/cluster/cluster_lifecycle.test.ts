@@ -10,39 +10,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { ops, type OpsRun } from "../../helpers/test_stack.ts";
+import { freeSubnet, hostText as text } from "../../helpers/cluster_host.ts";
+import { ops, opsOk, type OpsRun } from "../../helpers/test_stack.ts";
 
 const name = `clus${Date.now().toString(36).slice(-4)}`;
 let dir = "";
 let envFile = "";
 
-function text(argv: string[]): string {
-  const out = new Deno.Command(argv[0]!, { args: argv.slice(1), stdout: "piped", stderr: "null" })
-    .outputSync();
-  return new TextDecoder().decode(out.stdout);
-}
-
-function freeSubnet(): string {
-  for (let third = 250; third > 220; third--) {
-    const routed = text(["ip", "-o", "route", "show", "match", `192.168.${third}.1/32`]);
-    if (!routed.split("\n").some((l) => l.trim() && !l.startsWith("default"))) {
-      return `192.168.${third}.0/24`;
-    }
-  }
-  throw new Error("no free 192.168.x.0/24 for the test cluster");
-}
-
-async function run(args: string[], expected = 0): Promise<OpsRun> {
-  const result = await ops(envFile, args, { timeoutMs: 300_000 });
-  if (result.code !== expected) {
-    throw new Error(
-      `ops ${
-        args.join(" ")
-      } exited ${result.code} (expected ${expected}):\n${result.stderr}\n${result.stdout}`,
-    );
-  }
-  return result;
-}
+const run = (args: string[], expected = 0): Promise<OpsRun> => opsOk(envFile, args, expected);
 
 function daemons(): number[] {
   return text(["ps", "-eo", "pid=,args="]).split("\n").filter((l) =>
@@ -64,7 +39,7 @@ beforeAll(async () => {
       runtime: "swarm",
       stateDir: join(dir, "state"),
       backupDir: join(dir, "backups"),
-      swarm: { subnet: freeSubnet() },
+      swarm: { subnet: freeSubnet(250, 221) },
       services: { postgres: { port: 5432, password: "generated:pg" } },
     }),
   );
