@@ -41,8 +41,10 @@ export async function newestBackupIn(dir: string): Promise<NewestBackup | null> 
   }
   ids.sort().reverse();
   let newest: { finishedAt: string; totalBytes: number } | null = null;
-  for (const id of ids.slice(0, 5)) {
-    const read = await manifestFacts(join(dir, id, "manifest.json"));
+  const newestFew = await Promise.all(
+    ids.slice(0, 5).map((id) => manifestFacts(join(dir, id, "manifest.json"))),
+  );
+  for (const read of newestFew) {
     if (read && (newest === null || Date.parse(read.finishedAt) > Date.parse(newest.finishedAt))) {
       newest = read;
     }
@@ -58,33 +60,21 @@ async function newestBackup(dir: string): Promise<string | null> {
   return (await newestBackupIn(dir))?.finishedAt ?? null;
 }
 
+/** A manifest's finish time (else its start or creation time, else the file's) and total size, read once. */
 async function manifestFacts(
   path: string,
 ): Promise<{ finishedAt: string; totalBytes: number } | null> {
-  const finishedAt = await manifestTime(path);
-  if (!finishedAt) return null;
-  try {
-    const manifest = JSON.parse(await Deno.readTextFile(path)) as { totalBytes?: unknown };
-    return {
-      finishedAt,
-      totalBytes: typeof manifest.totalBytes === "number" ? manifest.totalBytes : 0,
-    };
-  } catch {
-    return null;
-  }
-}
-
-async function manifestTime(path: string): Promise<string | null> {
   try {
     const manifest = JSON.parse(await Deno.readTextFile(path)) as Record<string, unknown>;
+    const totalBytes = typeof manifest.totalBytes === "number" ? manifest.totalBytes : 0;
     for (const key of ["finishedAt", "startedAt", "createdAt"]) {
       const value = manifest[key];
       if (typeof value === "string" && !Number.isNaN(Date.parse(value))) {
-        return new Date(value).toISOString();
+        return { finishedAt: new Date(value).toISOString(), totalBytes };
       }
     }
     const info = await Deno.stat(path);
-    return info.mtime ? info.mtime.toISOString() : null;
+    return info.mtime ? { finishedAt: info.mtime.toISOString(), totalBytes } : null;
   } catch {
     return null;
   }
