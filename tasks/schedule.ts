@@ -5,6 +5,7 @@ import { FailedError, UsageError } from "../lib/errors.ts";
 import type { Output } from "../lib/output/mod.ts";
 import { renderTable } from "../lib/output/mod.ts";
 import { suggest } from "../lib/suggest.ts";
+import { webhookNeeds } from "../lib/notify/webhook_needs.ts";
 import { type AnyTask, defineTask } from "../lib/task/define_task.ts";
 import type { TaskContext } from "../lib/task/task_context.ts";
 import type { Schedule } from "../lib/schedule/schedule_schema.ts";
@@ -286,10 +287,7 @@ export function scheduleTasks(): AnyTask[] {
         default: false,
       },
     },
-    needs: async ({ environment }) => {
-      const { webhookHosts } = await import("../lib/notify/webhook.ts");
-      return { net: await webhookHosts(environment) };
-    },
+    needs: ({ environment }) => webhookNeeds(environment),
     run: async (ctx, { args, options }): Promise<ScheduledRunResult | { skipped: string }> => {
       const schedule = findSchedule(ctx.environment, args[0]!);
       if (options["if-due"]) {
@@ -342,10 +340,7 @@ export function scheduleTasks(): AnyTask[] {
     action: "schedule-check",
     permissions: "ops",
     options: {},
-    needs: async ({ environment }) => {
-      const { webhookHosts } = await import("../lib/notify/webhook.ts");
-      return { net: await webhookHosts(environment) };
-    },
+    needs: ({ environment }) => webhookNeeds(environment),
     run: (ctx) => checkMissed(ctx),
     render: (result, output) => {
       if (result.missed.length === 0) output.line("no missed runs");
@@ -364,10 +359,7 @@ export function scheduleTasks(): AnyTask[] {
     action: "notify-test",
     permissions: "ops",
     options: {},
-    needs: async ({ environment }) => {
-      const { webhookHosts } = await import("../lib/notify/webhook.ts");
-      return { net: await webhookHosts(environment) };
-    },
+    needs: ({ environment }) => webhookNeeds(environment),
     run: async (ctx): Promise<{ environment: string; deliveries: Delivery[] }> => {
       if ((ctx.environment.notifications?.webhooks ?? []).length === 0) {
         throw new UsageError(

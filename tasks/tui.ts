@@ -1,4 +1,5 @@
 import { UsageError } from "../lib/errors.ts";
+import { webhookNeeds } from "../lib/notify/webhook_needs.ts";
 import { type AnyTask, defineTask } from "../lib/task/define_task.ts";
 import { loadDashboard } from "../tui/load_dashboard.ts";
 
@@ -33,11 +34,7 @@ export function tuiTasks(registry: () => AnyTask[] | Promise<AnyTask[]>): AnyTas
     },
     // a schedule run from the dashboard posts its notifications from this process:
     // the webhooks' hosts are granted to the dashboard as they are to schedule:run
-    needs: async ({ environment }) => {
-      if (!environment.notifications?.webhooks.length) return {};
-      const { webhookHosts } = await import("../lib/notify/webhook.ts");
-      return { net: await webhookHosts(environment) };
-    },
+    needs: ({ environment }) => webhookNeeds(environment),
     run: async (ctx, { options }) => {
       if (!Deno.stdin.isTerminal() || !Deno.stdout.isTerminal()) {
         throw new UsageError(
