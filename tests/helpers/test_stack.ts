@@ -9,12 +9,22 @@ import postgres from "postgres";
 /** The project root (tests run from it). */
 export const root: string = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 
-/** A port nobody listens on right now. */
+const handedOut = new Set<number>();
+
+/**
+ * A port nobody listens on right now, and one this test process has not handed
+ * out before: two settings of one server (OpenSearch's HTTP and transport
+ * ports) never get the same number.
+ */
 export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
+  for (;;) {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (listener.addr as Deno.NetAddr).port;
+    listener.close();
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 /** A temporary environment file and its folders. */
