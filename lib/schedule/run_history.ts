@@ -1,5 +1,6 @@
 import { join } from "../posix_path.ts";
 import { redactor } from "../output/redactor.ts";
+import { tailLines } from "../runtime/log_file.ts";
 
 /** How a scheduled run ended. */
 export type RunOutcome = "ok" | "failed" | "timeout" | "busy";
@@ -62,34 +63,51 @@ export async function appendRun(stateDir: string, run: ScheduleRun): Promise<voi
 }
 
 /**
- * The runs of a schedule, oldest first (the last `limit` when given, and only
- * those are parsed); none when it never ran.
+ * The runs of a schedule, oldest first (the last `limit` when given: only the
+ * end of the file is read and parsed); none when it never ran.
  */
 export async function readRuns(
   stateDir: string,
   name: string,
   limit?: number,
 ): Promise<ScheduleRun[]> {
-  const lines = await historyLines(stateDir, name);
+  // a line or two more than asked: a record cut short by a crash does not hide the one before
+  const lines = limit === undefined
+    ? await historyLines(stateDir, name)
+    : (await tailLines(historyPath(stateDir, name), limit + 2)).lines;
   const runs: ScheduleRun[] = [];
-  for (const line of limit === undefined ? lines : lines.slice(-limit)) {
-    const run = parseRun(line);
+  for (const line of lines) {
+    const run = line === "" ? null : parseRun(line);
     if (run) runs.push(run);
   }
-  return runs;
+  return limit === undefined ? runs : runs.slice(-limit);
 }
 
-/** The newest run of a schedule, or null. */
+/** The newest run of a schedule, or null (the end of its history is read, not the whole file). */
 export async function lastRun(stateDir: string, name: string): Promise<ScheduleRun | null> {
   return (await readRuns(stateDir, name, 1))[0] ?? null;
 }
 
-/** The newest run that exited 0, read from the end of the history; null when none did. */
+/** Runs looked at from the end of a history before the whole file is read. */
+const recentRuns = 50;
+
+/**
+ * The newest run that exited 0, read from the end of the history (the last
+ * {@link recentRuns} first, the whole file only when none of those did); null
+ * when none did.
+ */
 export async function lastSuccessfulRun(
   stateDir: string,
   name: string,
 ): Promise<ScheduleRun | null> {
-  const lines = await historyLines(stateDir, name);
+  const path = historyPath(stateDir, name);
+  const recent = await tailLines(path, recentRuns);
+  const found = newestSuccess(recent.lines);
+  if (found || recent.lines.length < recentRuns) return found;
+  return newestSuccess(await historyLines(stateDir, name));
+}
+
+function newestSuccess(lines: readonly string[]): ScheduleRun | null {
   for (let i = lines.length - 1; i >= 0; i--) {
     // cheap test first: most lines are not parsed
     if (!lines[i]!.includes('"exitCode":0,')) continue;

@@ -191,6 +191,37 @@ describe("last, next and missed runs", () => {
     ]);
   });
 
+  it("finds the last run and last success in a long history with a torn last line", async () => {
+    const stateDir = join(dir, "long-history-state");
+    const path = join(stateDir, "schedules", "h", "history.ndjson");
+    await Deno.mkdir(join(stateDir, "schedules", "h"), { recursive: true });
+    const line = (i: number, exitCode: number) =>
+      JSON.stringify({
+        schedule: "h",
+        task: "health",
+        args: [],
+        host: "h",
+        startedAt: new Date(Date.UTC(2026, 10, 1) + i * 300_000).toISOString(),
+        endedAt: new Date(Date.UTC(2026, 10, 1) + i * 300_000).toISOString(),
+        durationMs: 1,
+        exitCode,
+        outcome: exitCode === 0 ? "ok" : "failed",
+        log: "/dev/null",
+        result: { padding: "x".repeat(1500) },
+      });
+    // one success, then 900 failures (more than the end read first), then a record cut short
+    const lines = [line(0, 0), ...Array.from({ length: 900 }, (_, i) => line(i + 1, 1))];
+    await Deno.writeTextFile(path, lines.join("\n") + "\n" + line(901, 0).slice(0, 80));
+    const last = await readRuns(stateDir, "h", 1);
+    expect(last.map((r) => r.startedAt)).toEqual([
+      new Date(Date.UTC(2026, 10, 1) + 900 * 300_000).toISOString(),
+    ]);
+    expect((await lastSuccessfulRun(stateDir, "h"))?.startedAt).toBe(
+      new Date(Date.UTC(2026, 10, 1)).toISOString(),
+    );
+    expect(await readRuns(stateDir, "h")).toHaveLength(901);
+  });
+
   it("writes a cron file cron accepts: absolute ./ops, % escaped, other time zones checked each minute", async () => {
     const file = await writeEnv("cronfile", {
       schedules: [
