@@ -13,7 +13,8 @@ import { Exposition } from "./exposition.ts";
 /** How long one source (a backend, a folder) may take before it is left out of a scrape. */
 const sourceTimeoutMs = 2000;
 
-const families: [string, "gauge" | "counter", string][] = [
+/** Every family the exposition declares: name, type, help (the alert rules use these names). */
+export const families: readonly [string, "gauge" | "counter", string][] = [
   ["hailmary_service_up", "gauge", "1 when the service's process runs (running or starting)"],
   [
     "hailmary_service_healthy",
@@ -26,6 +27,21 @@ const families: [string, "gauge" | "counter", string][] = [
     "hailmary_service_restarts_total",
     "counter",
     "Starts after a crash (native: since the last stop on purpose; compose: Docker's restart count)",
+  ],
+  [
+    "hailmary_postgres_wal_segments_waiting",
+    "gauge",
+    "Finished WAL segments the archiver has not shipped yet (point-in-time recovery on)",
+  ],
+  [
+    "hailmary_postgres_wal_archive_lag_seconds",
+    "gauge",
+    "How long the oldest WAL segment not shipped yet has waited (0 when none waits)",
+  ],
+  [
+    "hailmary_postgres_wal_last_archived_timestamp_seconds",
+    "gauge",
+    "Unix time the archive's newest segment was written (where the server's folder cannot be read)",
   ],
   ["hailmary_backups", "gauge", "Backups in the catalog"],
   [
@@ -138,6 +154,18 @@ export class MetricsCollector {
       }
       if (s.crashRestarts !== null) {
         out.add("hailmary_service_restarts_total", labels, s.crashRestarts);
+      }
+      const wal = s.walArchive;
+      if (wal?.segmentsWaiting !== undefined) {
+        out.add("hailmary_postgres_wal_segments_waiting", labels, wal.segmentsWaiting);
+        out.add("hailmary_postgres_wal_archive_lag_seconds", labels, wal.lagSeconds ?? 0);
+      }
+      if (wal?.lastArchivedAt) {
+        out.add(
+          "hailmary_postgres_wal_last_archived_timestamp_seconds",
+          labels,
+          seconds(wal.lastArchivedAt)!,
+        );
       }
     }
     for (const b of backups) {

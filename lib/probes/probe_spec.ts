@@ -4,7 +4,7 @@ import { postgresProbe } from "./postgres_probe.ts";
 import { redisProbe } from "./redis_probe.ts";
 import { tcpProbe } from "./tcp_probe.ts";
 import type { Probe } from "./types.ts";
-import { walArchiveNote, type WalArchiveWatch } from "./wal_archive_note.ts";
+import { walArchiveNote, walArchiveReading, type WalArchiveWatch } from "./wal_archive_note.ts";
 
 /**
  * A probe as plain data, so a service's health check can be cached and run
@@ -35,8 +35,11 @@ export function probeFromSpec(spec: ProbeSpec, secrets: Record<string, string | 
       const watch = spec.walArchive;
       if (!watch) return probe;
       return async (signal) => {
-        const [result, note] = await Promise.all([probe(signal), walArchiveNote(watch)]);
-        return note ? { ...result, detail: `${result.detail}; ${note}` } : result;
+        const [result, reading] = await Promise.all([probe(signal), walArchiveReading(watch)]);
+        const note = walArchiveNote(reading);
+        return note
+          ? { ...result, detail: `${result.detail}; ${note}`, walArchive: reading! }
+          : result;
       };
     }
     case "redis":

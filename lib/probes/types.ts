@@ -1,3 +1,5 @@
+import type { WalArchiveReading } from "./wal_archive_note.ts";
+
 /** The outcome of one health probe. */
 export interface ProbeResult {
   /** True when the service answered as a healthy one does. */
@@ -6,6 +8,8 @@ export interface ProbeResult {
   latencyMs: number;
   /** A short human-readable reason ("accepting connections", "cluster yellow", "connection refused"). */
   detail: string;
+  /** How far the WAL archive trails the server (a PostgreSQL probe with point-in-time recovery on). */
+  walArchive?: WalArchiveReading;
 }
 
 /** A function that checks one service once, within a timeout. */

@@ -13,25 +13,53 @@ export interface WalArchiveWatch {
 }
 
 /**
- * A short note on the WAL archive's lag for a status line, read from the file
- * system only (no connection, a few milliseconds): `WAL archive up to date`,
- * `WAL archive 95 s behind (3 segments waiting)`, or `WAL last archived 40 s
- * ago` where the server's folder cannot be read; undefined when neither can.
+ * How far the WAL archive trails its server, from the file system only (no
+ * connection, a few milliseconds). `segmentsWaiting` and `lagSeconds` (the
+ * wait of the oldest finished segment not shipped yet, 0 when none waits)
+ * come from the server's folder; `lastArchivedAt` from the archive, read
+ * only where the server's folder cannot be.
  */
-export async function walArchiveNote(
+export interface WalArchiveReading {
+  segmentsWaiting?: number;
+  lagSeconds?: number;
+  /** ISO time the newest archived segment (or the one being received) was last written. */
+  lastArchivedAt?: string;
+}
+
+/** The WAL archive's lag as {@link WalArchiveReading}; undefined when neither folder can be read. */
+export async function walArchiveReading(
   watch: WalArchiveWatch,
   now = Date.now(),
-): Promise<string | undefined> {
+): Promise<WalArchiveReading | undefined> {
   const ready = watch.readyDir === undefined ? undefined : await oldestReady(watch.readyDir);
   if (ready) {
-    if (ready.count === 0) return "WAL archive up to date";
-    const behind = Math.max(0, Math.round((now - ready.oldest) / 1000));
-    const segments = `${ready.count} segment${ready.count === 1 ? "" : "s"} waiting`;
-    return `WAL archive ${behind} s behind (${segments})`;
+    return {
+      segmentsWaiting: ready.count,
+      lagSeconds: ready.count === 0 ? 0 : Math.max(0, Math.round((now - ready.oldest) / 1000)),
+    };
   }
   const newest = await newestArchived(watch.archiveDir);
-  if (newest === undefined) return undefined;
-  return `WAL last archived ${Math.max(0, Math.round((now - newest) / 1000))} s ago`;
+  return newest === undefined ? undefined : { lastArchivedAt: new Date(newest).toISOString() };
+}
+
+/**
+ * A short note on the WAL archive's lag for a status line: `WAL archive up to
+ * date`, `WAL archive 95 s behind (3 segments waiting)`, or `WAL last archived
+ * 40 s ago` where the server's folder cannot be read; undefined when neither can.
+ */
+export function walArchiveNote(
+  reading: WalArchiveReading | undefined,
+  now = Date.now(),
+): string | undefined {
+  if (reading?.segmentsWaiting !== undefined) {
+    const count = reading.segmentsWaiting;
+    if (count === 0) return "WAL archive up to date";
+    const segments = `${count} segment${count === 1 ? "" : "s"} waiting`;
+    return `WAL archive ${reading.lagSeconds ?? 0} s behind (${segments})`;
+  }
+  if (reading?.lastArchivedAt === undefined) return undefined;
+  const ago = Math.max(0, Math.round((now - Date.parse(reading.lastArchivedAt)) / 1000));
+  return `WAL last archived ${ago} s ago`;
 }
 
 async function oldestReady(

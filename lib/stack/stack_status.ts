@@ -1,5 +1,6 @@
 import type { ConfiguredService, Environment } from "../config/mod.ts";
 import type { Probe, ProbeResult } from "../probes/types.ts";
+import type { WalArchiveReading } from "../probes/wal_archive_note.ts";
 import type { ProcessInfo, Runtime, ServiceState } from "../runtime/runtime.ts";
 import { serviceProbe } from "../service/service_probe.ts";
 
@@ -21,6 +22,8 @@ export interface ServiceStatus {
   replicas?: { running: number; desired: number };
   /** The nodes its replicas run on (swarm). */
   nodes?: string[];
+  /** How far the WAL archive trails the server (postgres with point-in-time recovery on). */
+  walArchive?: WalArchiveReading;
 }
 
 /** The status of every service of an environment. */
@@ -62,6 +65,7 @@ function statusOf(
       ? { replicas: { running: info.replicas ?? 0, desired: info.desiredReplicas } }
       : {}),
     ...(info.nodes ? { nodes: info.nodes } : {}),
+    ...(probe?.walArchive ? { walArchive: probe.walArchive } : {}),
   };
 }
 

@@ -109,12 +109,28 @@ describe("the WAL archive", () => {
       .toBe(0);
   });
 
-  it("status shows the archive's lag beside postgres's health", async () => {
+  it("status shows the archive's lag beside postgres's health, and metrics exports it", async () => {
     await archiveNow();
-    const status = await opsJson<{ services: { name: string; detail: string }[] }>(["status"]);
+    const status = await opsJson<{
+      services: {
+        name: string;
+        detail: string;
+        walArchive?: { segmentsWaiting: number; lagSeconds: number };
+      }[];
+    }>(["status"]);
     const postgres = status.services.find((s) => s.name === "postgres")!;
     expect(postgres.detail).toMatch(
       /; WAL archive (up to date|\d+ s behind \(1 segment waiting\))$/,
+    );
+    expect(postgres.walArchive?.segmentsWaiting).toBeLessThanOrEqual(1);
+    expect(postgres.walArchive?.lagSeconds).toBeGreaterThanOrEqual(0);
+    const metrics = await ops(env.file, ["metrics"]);
+    expect(metrics.code).toBe(0);
+    expect(metrics.stdout).toMatch(
+      /\nhailmary_postgres_wal_segments_waiting\{environment="[^"]+",service="postgres"\} [01]\n/,
+    );
+    expect(metrics.stdout).toMatch(
+      /\nhailmary_postgres_wal_archive_lag_seconds\{environment="[^"]+",service="postgres"\} \d+\n/,
     );
   });
 
