@@ -64,6 +64,11 @@ if (!kept) {
   await ops(["schedule:install", "--cron-dir", join(benchDir, "cron")]);
   await ops(["schedule:run", "health-check"]);
 }
+// a history as a few days of 5-minute health checks leave it (999 records: one short of the
+// point where the oldest are dropped), so reading the last run is measured at its largest
+const history = join(benchDir, "state", "schedules", "health-check", "history.ndjson");
+const [record] = (await Deno.readTextFile(history)).split("\n");
+await Deno.writeTextFile(history, `${record}\n`.repeat(999));
 
 try {
   // warm both (Deno's module cache, the environment snapshot)
