@@ -13,11 +13,21 @@ export interface RolloutOutcome {
   durationMs: number;
 }
 
+/** The pause between two tasks of a rollout (see {@link rolloutFlags}). */
+export const rolloutPauseSeconds = 2;
+
 /**
  * The `docker service update` flags of a health-gated rollout: one task at a
  * time, each new task must pass its health check before the next one is
  * replaced, a failure rolls the whole service back by itself, and no registry
  * is asked (the image was loaded onto every node).
+ *
+ * The pause between tasks is what keeps a failed task's neighbours serving:
+ * swarm's updater moves to the next task as soon as the last one has a
+ * verdict, failed ones included, while the failure that triggers the rollback
+ * is counted on another path. Without a pause it could stop the next old task
+ * (stop-first: host ports) before the rollback began, and a service with two
+ * replicas had none serving until the rollback restored both.
  */
 export function rolloutFlags(image: string, monitorSeconds: number): string[] {
   return [
@@ -27,7 +37,7 @@ export function rolloutFlags(image: string, monitorSeconds: number): string[] {
     "--update-parallelism",
     "1",
     "--update-delay",
-    "0s",
+    `${rolloutPauseSeconds}s`,
     "--update-failure-action",
     "rollback",
     "--update-max-failure-ratio",

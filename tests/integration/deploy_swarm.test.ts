@@ -53,11 +53,23 @@ function pollWeb(): {
   let retried = 0;
   const failed: string[] = [];
   const once = async (address: string) => {
-    const response = await fetch(`http://${address}:${webPort}/health`, {
-      signal: AbortSignal.timeout(5000),
-    });
-    await response.arrayBuffer();
-    if (response.status !== 200) throw new Error(`HTTP ${response.status} from ${address}`);
+    try {
+      const response = await fetch(`http://${address}:${webPort}/health`, {
+        signal: AbortSignal.timeout(5000),
+      });
+      await response.arrayBuffer();
+      if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
+    } catch (error) {
+      // when, where and why, so a failure names the node and the moment of the rollout
+      const cause = error instanceof Error && error.cause instanceof Error
+        ? ` (${error.cause.message})`
+        : "";
+      throw new Error(
+        `${new Date().toISOString()} ${address}: ${
+          error instanceof Error ? error.message : String(error)
+        }${cause}`,
+      );
+    }
   };
   const loop = (async () => {
     while (running) {
