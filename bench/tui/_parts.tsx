@@ -33,7 +33,7 @@ class In extends EventEmitter {
   read = () => null;
 }
 const model = new StaticStackModel({ snapshot: syntheticStack(100, 0), tasks: [] });
-const which = Deno.args[0];
+const which = Deno.args[0] ?? "table";
 function App() {
   const s = useSyncExternalStore((l) => model.subscribe(l), () => model.snapshot());
   const now = Date.now();

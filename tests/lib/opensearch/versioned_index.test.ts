@@ -157,7 +157,8 @@ describe("versioned indices", () => {
 
 describe("OpenSearch client", () => {
   it("reports the status and OpenSearch's reason of an error", async () => {
-    const error = await client.request("GET", `/${prefix}-missing/_count`).catch((e) => e);
+    const error =
+      (await client.request("GET", `/${prefix}-missing/_count`).catch((e) => e)) as OpenSearchError;
     expect(error).toBeInstanceOf(OpenSearchError);
     expect(error.status).toBe(404);
     expect(error.message).toContain("HTTP 404 index_not_found_exception");
@@ -168,8 +169,8 @@ describe("OpenSearch client", () => {
     const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = (listener.addr as Deno.NetAddr).port;
     listener.close();
-    const error = await new OpenSearchClient(`http://127.0.0.1:${port}`).request("GET", "/")
-      .catch((e) => e);
+    const error = (await new OpenSearchClient(`http://127.0.0.1:${port}`).request("GET", "/")
+      .catch((e) => e)) as FailedError;
     expect(error).toBeInstanceOf(FailedError);
     expect(error.message).toContain(`cannot reach OpenSearch at http://127.0.0.1:${port}`);
   });
@@ -182,8 +183,8 @@ describe("OpenSearch client", () => {
     const accepting = (async () => {
       for await (const conn of listener) held.push(conn);
     })();
-    const error = await new OpenSearchClient(`http://127.0.0.1:${port}`, { timeoutMs: 300 })
-      .request("GET", "/").catch((e) => e);
+    const error = (await new OpenSearchClient(`http://127.0.0.1:${port}`, { timeoutMs: 300 })
+      .request("GET", "/").catch((e) => e)) as FailedError;
     listener.close();
     for (const conn of held) conn.close();
     await accepting.catch(() => {});
