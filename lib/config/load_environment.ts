@@ -128,17 +128,22 @@ export async function loadEnvironment(
       }
     }
   }
+  // every port a service binds (its own and others, such as OpenSearch's transport port)
   const ports = new Map<number, string>();
   for (const service of services) {
-    if (service.port === undefined) continue;
-    const other = ports.get(service.port);
-    if (other) {
-      report(
-        ["services", service.definition.name, "port"],
-        `port ${service.port} is already used by ${other}`,
-      );
+    const name = service.definition.name;
+    const bound: [string, number | undefined][] = [
+      ["port", service.port],
+      ...Object.entries(service.definition.otherPorts?.(service.settings) ?? {}),
+    ];
+    for (const [setting, port] of bound) {
+      if (port === undefined) continue;
+      const other = ports.get(port);
+      if (other) {
+        report(["services", name, setting], `port ${port} is already used by ${other}`);
+      }
+      ports.set(port, setting === "port" ? name : `${name} (${setting})`);
     }
-    ports.set(service.port, service.definition.name);
   }
   if (problems.length) throw validationError(problems);
 

@@ -112,6 +112,11 @@ export interface ServiceDefinition<S = Record<string, unknown>> {
   /** The TCP port the service listens on, from its settings. */
   port: (settings: S) => number | undefined;
   /**
+   * Ports it binds besides that one, by setting name (OpenSearch's transport
+   * port): no two ports of an environment may be equal.
+   */
+  otherPorts?: (settings: S) => Record<string, number>;
+  /**
    * The health probe: preferably a {@link ProbeSpec} (plain data, which lets
    * `status` and `health` run it from the environment snapshot without
    * importing this module), or a probe function.

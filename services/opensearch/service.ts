@@ -24,6 +24,7 @@ export default defineService({
   dependsOn: {},
   settings,
   port: (s) => s.port,
+  otherPorts: (s) => ({ transportPort: s.transportPort }),
   capabilities: ["backup", "restore", "create-index", "delete-index", "indices"],
   probe: (ctx) => ({ kind: "opensearch", url: `http://${ctx.host}:${ctx.settings.port}` }),
   native: (ctx) => {

@@ -112,6 +112,23 @@ describe("loadEnvironment", () => {
     expect(error.message).toContain("services.redis.port: port 7000 is already used by postgres");
   });
 
+  it("refuses OpenSearch's transport port on its HTTP port or on another service's port", async () => {
+    const own = await write(
+      "transport.yaml",
+      valid("  opensearch:\n    port: 7100\n    transportPort: 7100\n"),
+    );
+    expect((await failure(loadEnvironment(own))).message).toMatch(
+      /transport\.yaml:\d+: services\.opensearch\.transportPort: port 7100 is already used by opensearch/,
+    );
+    const shared = await write(
+      "transport_shared.yaml",
+      valid("  opensearch:\n    port: 7101\n    transportPort: 7102\n  redis:\n    port: 7102\n"),
+    );
+    expect((await failure(loadEnvironment(shared))).message).toContain(
+      "services.redis.port: port 7102 is already used by opensearch (transportPort)",
+    );
+  });
+
   it("names a missing secret variable", async () => {
     const file = await write(
       "envsecret.yaml",
