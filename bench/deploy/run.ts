@@ -210,3 +210,5 @@ for (const name of Object.keys(contenders)) {
     }, failed requests ${failures[name]}, retried ${retries[name]}`,
   );
 }
+// the two tags were the bench's own: the host keeps the image under its own name
+for (const tag of tags) await docker(["rmi", tag]).catch(() => {});
