@@ -102,7 +102,8 @@ export function importCycles(graph: ModuleGraph): string[][] {
   return cycles.sort((a, b) => a[0]!.localeCompare(b[0]!));
 }
 
-async function sourceFiles(folder: string): Promise<string[]> {
+/** The .ts and .tsx files under a folder of the project (paths relative to its root). */
+export async function sourceFiles(folder: string): Promise<string[]> {
   const files: string[] = [];
   for await (const entry of Deno.readDir(`${root}/${folder}`)) {
     const path = `${folder}/${entry.name}`;

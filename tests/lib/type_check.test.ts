@@ -5,25 +5,15 @@
  * some task imports) would otherwise first show when that path runs.
  */
 import { describe, expect, it } from "vitest";
-import { join, relative } from "node:path";
 import { root } from "../helpers/test_stack.ts";
+import { sourceFiles } from "../helpers/module_graph.ts";
 
 const folders = ["lib", "tasks", "services", "tui", "tests", "scripts", "bench"];
-
-async function sources(dir: string, out: string[]): Promise<string[]> {
-  for await (const entry of Deno.readDir(dir)) {
-    if (entry.name === "node_modules" || entry.name.startsWith(".")) continue;
-    const path = join(dir, entry.name);
-    if (entry.isDirectory) await sources(path, out);
-    else if (entry.isFile && /\.tsx?$/.test(entry.name)) out.push(relative(root, path));
-  }
-  return out;
-}
 
 describe("type checking", () => {
   it("deno check passes on every .ts and .tsx file of the project", async () => {
     const files = ["mod.ts"];
-    for (const folder of folders) await sources(join(root, folder), files);
+    for (const folder of folders) files.push(...await sourceFiles(folder));
     expect(files.length).toBeGreaterThan(300);
     const { code, stderr } = await new Deno.Command(Deno.execPath(), {
       args: ["check", "--quiet", ...files],
