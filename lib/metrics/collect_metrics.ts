@@ -156,16 +156,15 @@ export class MetricsCollector {
         out.add("hailmary_service_restarts_total", labels, s.crashRestarts);
       }
       const wal = s.walArchive;
-      if (wal?.segmentsWaiting !== undefined) {
-        out.add("hailmary_postgres_wal_segments_waiting", labels, wal.segmentsWaiting);
-        out.add("hailmary_postgres_wal_archive_lag_seconds", labels, wal.lagSeconds ?? 0);
-      }
-      if (wal?.lastArchivedAt) {
+      if (wal && "lastArchivedAt" in wal) {
         out.add(
           "hailmary_postgres_wal_last_archived_timestamp_seconds",
           labels,
           seconds(wal.lastArchivedAt)!,
         );
+      } else if (wal) {
+        out.add("hailmary_postgres_wal_segments_waiting", labels, wal.segmentsWaiting);
+        out.add("hailmary_postgres_wal_archive_lag_seconds", labels, wal.lagSeconds);
       }
     }
     for (const b of backups) {

@@ -36,10 +36,12 @@ export function probeFromSpec(spec: ProbeSpec, secrets: Record<string, string | 
       if (!watch) return probe;
       return async (signal) => {
         const [result, reading] = await Promise.all([probe(signal), walArchiveReading(watch)]);
-        const note = walArchiveNote(reading);
-        return note
-          ? { ...result, detail: `${result.detail}; ${note}`, walArchive: reading! }
-          : result;
+        if (!reading) return result;
+        return {
+          ...result,
+          detail: `${result.detail}; ${walArchiveNote(reading)}`,
+          walArchive: reading,
+        };
       };
     }
     case "redis":

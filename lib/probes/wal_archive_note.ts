@@ -14,17 +14,14 @@ export interface WalArchiveWatch {
 
 /**
  * How far the WAL archive trails its server, from the file system only (no
- * connection, a few milliseconds). `segmentsWaiting` and `lagSeconds` (the
- * wait of the oldest finished segment not shipped yet, 0 when none waits)
- * come from the server's folder; `lastArchivedAt` from the archive, read
- * only where the server's folder cannot be.
+ * connection, a few milliseconds): from the server's folder, the segments
+ * waiting and the wait of the oldest (0 when none waits); where that folder
+ * cannot be read, when the archive's newest segment (or the one being
+ * received) was last written, as an ISO time.
  */
-export interface WalArchiveReading {
-  segmentsWaiting?: number;
-  lagSeconds?: number;
-  /** ISO time the newest archived segment (or the one being received) was last written. */
-  lastArchivedAt?: string;
-}
+export type WalArchiveReading =
+  | { segmentsWaiting: number; lagSeconds: number }
+  | { lastArchivedAt: string };
 
 /** The WAL archive's lag as {@link WalArchiveReading}; undefined when neither folder can be read. */
 export async function walArchiveReading(
@@ -43,23 +40,19 @@ export async function walArchiveReading(
 }
 
 /**
- * A short note on the WAL archive's lag for a status line: `WAL archive up to
- * date`, `WAL archive 95 s behind (3 segments waiting)`, or `WAL last archived
- * 40 s ago` where the server's folder cannot be read; undefined when neither can.
+ * A reading as a short note for a status line: `WAL archive up to date`, `WAL
+ * archive 95 s behind (3 segments waiting)`, or `WAL last archived 40 s ago`.
  */
-export function walArchiveNote(
-  reading: WalArchiveReading | undefined,
-  now = Date.now(),
-): string | undefined {
-  if (reading?.segmentsWaiting !== undefined) {
-    const count = reading.segmentsWaiting;
-    if (count === 0) return "WAL archive up to date";
-    const segments = `${count} segment${count === 1 ? "" : "s"} waiting`;
-    return `WAL archive ${reading.lagSeconds ?? 0} s behind (${segments})`;
+export function walArchiveNote(reading: WalArchiveReading, now = Date.now()): string {
+  if ("lastArchivedAt" in reading) {
+    const ago = Math.max(0, Math.round((now - Date.parse(reading.lastArchivedAt)) / 1000));
+    return `WAL last archived ${ago} s ago`;
   }
-  if (reading?.lastArchivedAt === undefined) return undefined;
-  const ago = Math.max(0, Math.round((now - Date.parse(reading.lastArchivedAt)) / 1000));
-  return `WAL last archived ${ago} s ago`;
+  const count = reading.segmentsWaiting;
+  if (count === 0) return "WAL archive up to date";
+  return `WAL archive ${reading.lagSeconds} s behind (${count} segment${
+    count === 1 ? "" : "s"
+  } waiting)`;
 }
 
 async function oldestReady(

@@ -11,8 +11,10 @@ let readyDir: string;
 let archiveDir: string;
 const now = Date.parse("2026-11-29T10:00:00Z");
 const at = (secondsAgo: number) => new Date(now - secondsAgo * 1000);
-const note = async (watch: WalArchiveWatch) =>
-  walArchiveNote(await walArchiveReading(watch, now), now);
+const note = async (watch: WalArchiveWatch) => {
+  const reading = await walArchiveReading(watch, now);
+  return reading && walArchiveNote(reading, now);
+};
 
 async function touch(path: string, secondsAgo: number) {
   await Deno.writeTextFile(path, "");
