@@ -417,33 +417,54 @@ try {
     await Deno.mkdir(src, { recursive: true });
     for (const s of sample) await Deno.copyFile(join(walArchive, s), join(src, s));
     await sh("chown", ["-R", `${uid}:${gid}`, src]);
-    const ourDir = join(benchDir, "push-ours");
-    await Deno.remove(ourDir, { recursive: true }).catch(() => {});
-    await Deno.mkdir(ourDir);
-    await sh("chown", [`${uid}:${gid}`, ourDir]);
-    const oursPush = await timed(async () => {
-      for (const s of sample) {
-        await sh(asUser[0]!, [...asUser.slice(1), archiveScript, join(src, s), s, ourDir]);
-      }
-    });
-    // a second stanza in a fresh repo: archive-push really writes each segment
+    // rounds alternate which tool goes first, each into an empty archive of its own
     const repo2 = join(pgbr, "repo-push");
-    await Deno.remove(repo2, { recursive: true }).catch(() => {});
-    await Deno.mkdir(repo2);
-    await sh("chown", [`${uid}:${gid}`, repo2]);
-    await pgbackrest([`--repo1-path=${repo2}`, "--stanza=bench", "stanza-create"]);
-    const pgbrPush = await timed(async () => {
-      for (const s of sample) {
-        await pgbackrest([`--repo1-path=${repo2}`, "--stanza=bench", "archive-push", join(src, s)]);
-      }
-    });
+    const ourDir = join(benchDir, "push-ours");
+    const push = { ours: [] as number[], pgbr: [] as number[] };
+    const pushOurs = async () => {
+      await Deno.remove(ourDir, { recursive: true }).catch(() => {});
+      await Deno.mkdir(ourDir);
+      await sh("chown", [`${uid}:${gid}`, ourDir]);
+      const t = await timed(async () => {
+        for (const s of sample) {
+          await sh(asUser[0]!, [...asUser.slice(1), archiveScript, join(src, s), s, ourDir]);
+        }
+      });
+      push.ours.push(sample.length / t.seconds);
+    };
+    const pushPgbr = async () => {
+      // a second stanza in a fresh repo: archive-push really writes each segment
+      await Deno.remove(repo2, { recursive: true }).catch(() => {});
+      await Deno.mkdir(repo2);
+      await sh("chown", [`${uid}:${gid}`, repo2]);
+      await pgbackrest([`--repo1-path=${repo2}`, "--stanza=bench", "stanza-create"]);
+      const t = await timed(async () => {
+        for (const s of sample) {
+          await pgbackrest([
+            `--repo1-path=${repo2}`,
+            "--stanza=bench",
+            "archive-push",
+            join(src, s),
+          ]);
+        }
+      });
+      push.pgbr.push(sample.length / t.seconds);
+    };
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? [pushPgbr, pushOurs] : [pushOurs, pushPgbr];
+      for (const run of order) await run();
+    }
     await Deno.remove(src, { recursive: true });
     await Deno.remove(ourDir, { recursive: true });
 
     report(
-      `archive push    ${sample.length} segments: archive_wal.sh ${
-        (sample.length / oursPush.seconds).toFixed(1)
-      } seg/s, pgbackrest archive-push ${(sample.length / pgbrPush.seconds).toFixed(1)} seg/s`,
+      `archive push    ${sample.length} segments, ${rounds} rounds: archive_wal.sh ${
+        median(push.ours).toFixed(1)
+      } seg/s (${push.ours.map((r) => r.toFixed(1)).join(" / ")}), pgbackrest archive-push ${
+        median(push.pgbr).toFixed(1)
+      } seg/s (${push.pgbr.map((r) => r.toFixed(1)).join(" / ")}): ratio ${
+        (median(push.ours) / median(push.pgbr)).toFixed(2)
+      } (target >= 1)`,
     );
   }
   if (phases.has("lag")) {

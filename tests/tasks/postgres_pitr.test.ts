@@ -155,6 +155,32 @@ describe("the WAL archive", () => {
     // compared by digest: a deep equality of 16 MiB arrays would take the worker's memory
     expect(await sha256(await Deno.readFile(join(archive, name!)))).toBe(await sha256(original));
   });
+
+  it("archives a file with its digest beside it, and refuses it whole when it cannot be hashed", async () => {
+    const script = join(root, "services", "postgres", "archive_wal.sh");
+    const dir = join(env.dir, "archive-check");
+    await Deno.mkdir(dir);
+    const segment = join(env.dir, "segment");
+    await Deno.writeFile(segment, crypto.getRandomValues(new Uint8Array(65536)));
+    const name = "0000000100000000000000AA";
+    const done = await new Deno.Command(script, { args: [segment, name, dir] }).output();
+    expect(done.code).toBe(0);
+    const digest = await sha256(await Deno.readFile(segment));
+    expect(await Deno.readTextFile(join(dir, `${name}.sha256`))).toBe(`${digest}  ${name}\n`);
+    // a hashing program that fails without a word: a fault the real ones cannot be made to show
+    const bin = join(env.dir, "failing-bin");
+    await Deno.mkdir(bin);
+    await Deno.writeTextFile(join(bin, "openssl"), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
+    const refused = await new Deno.Command(script, {
+      args: [segment, "0000000100000000000000AB", dir],
+      env: { PATH: `${bin}:/usr/bin:/bin` },
+      stderr: "piped",
+    }).output();
+    expect(refused.code).toBe(1);
+    expect(new TextDecoder().decode(refused.stderr)).toMatch(/could not hash 0+1000+AB/);
+    expect((await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort())
+      .toEqual([name, `${name}.sha256`]);
+  });
 });
 
 describe("point-in-time restore", () => {
