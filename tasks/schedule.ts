@@ -1,6 +1,6 @@
 import type { Environment } from "../lib/config/mod.ts";
 import { join } from "../lib/posix_path.ts";
-import { projectRoot } from "../lib/project_paths.ts";
+import { projectRoot, resolveTyped } from "../lib/project_paths.ts";
 import { FailedError, UsageError } from "../lib/errors.ts";
 import type { Output } from "../lib/output/mod.ts";
 import { renderTable } from "../lib/output/mod.ts";
@@ -92,8 +92,7 @@ const cronDirOption = {
 
 async function cronPaths(environment: Environment, dir: string) {
   const { cronFilePaths } = await import("../lib/schedule/cron_file.ts");
-  const { resolve } = await import("../lib/posix_path.ts");
-  return cronFilePaths(environment, resolve(Deno.env.get("OPS_CWD") ?? Deno.cwd(), dir));
+  return cronFilePaths(environment, resolveTyped(dir));
 }
 
 function renderInstall(result: CronInstallResult, output: Output): void {

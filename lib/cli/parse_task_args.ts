@@ -6,7 +6,8 @@ import { suggest } from "../suggest.ts";
 export const globalOptions = {
   env: {
     type: "string",
-    description: "environment name or path to its YAML file (default: $OPS_ENV or local)",
+    description:
+      "environment name, or path to its YAML file from the current folder (default: $OPS_ENV or local)",
     placeholder: "NAME",
   },
   json: { type: "boolean", description: "print one JSON document instead of text" },

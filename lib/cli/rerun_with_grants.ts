@@ -1,5 +1,5 @@
-import { dirname, join, resolve } from "../posix_path.ts";
-import { projectRoot } from "../project_paths.ts";
+import { dirname, join } from "../posix_path.ts";
+import { projectRoot, resolveTyped, typedInFolder } from "../project_paths.ts";
 import { UsageError } from "../errors.ts";
 import { lazyImportsFlag } from "./deno_task_entries.ts";
 import { partialPath } from "../output/output_file.ts";
@@ -50,7 +50,7 @@ export function serviceAddresses(environment: Environment): string[] {
  * its temporary twin, and its folder when that has to be created.
  */
 export function outputTarget(path: string): { path: string; grants: string[] } {
-  const absolute = resolve(Deno.env.get("OPS_CWD") ?? Deno.cwd(), path);
+  const absolute = resolveTyped(path);
   const folder = dirname(absolute);
   let folderExists = true;
   try {
@@ -126,7 +126,13 @@ export async function rerunWithGrants(grants: Grants, permissionSet: string): Pr
       ...Deno.args,
     ],
     cwd: projectRoot,
-    env: { [rerunMarker]: String(depth + 1), OPS_PARENT_PID: String(Deno.pid) },
+    // the run starts in the checkout but takes relative paths (`--env ./pitr.yaml`, output
+    // files) from the folder this one took them from: both resolve them to the same files
+    env: {
+      [rerunMarker]: String(depth + 1),
+      OPS_PARENT_PID: String(Deno.pid),
+      OPS_CWD: typedInFolder(),
+    },
     stdin: "inherit",
     stdout: "inherit",
     stderr: "inherit",

@@ -1,6 +1,12 @@
-import { basename, join, relative } from "../posix_path.ts";
+import { basename, isAbsolute, join, relative } from "../posix_path.ts";
 import { UsageError } from "../errors.ts";
-import { environmentsDir, projectRoot, resolveFromRoot } from "../project_paths.ts";
+import {
+  environmentsDir,
+  projectRoot,
+  resolveFromRoot,
+  resolveTyped,
+  typedInFolder,
+} from "../project_paths.ts";
 import type { AnyServiceDefinition } from "../service/define_service.ts";
 import { type GeneratedSecretMode, resolveSecret } from "./secrets.ts";
 import { secretRefPattern } from "./secret_pattern.ts";
@@ -30,24 +36,51 @@ export function selectEnvironment(flag: string | undefined): string {
   return flag ?? Deno.env.get("OPS_ENV") ?? "local";
 }
 
+/** True when `--env` names a file (it has a '/' or ends in .yaml or .yml), not a shipped environment. */
+export function isEnvironmentPath(nameOrPath: string): boolean {
+  return nameOrPath.endsWith(".yaml") || nameOrPath.endsWith(".yml") || nameOrPath.includes("/");
+}
+
 /**
- * Loads `environments/<name>.yaml` (or a path to a YAML file) and validates it
- * against the environment schema and each service's own settings schema.
+ * The absolute file of `--env`: a name is `environments/<name>.yaml` of the
+ * checkout; a relative path is taken from the folder the command was typed in
+ * (`OPS_CWD`, which `./ops` sets, else this process's folder), as output
+ * files are.
+ */
+export function environmentFile(nameOrPath: string): string {
+  return isEnvironmentPath(nameOrPath)
+    ? resolveTyped(nameOrPath)
+    : join(environmentsDir, `${nameOrPath}.yaml`);
+}
+
+/**
+ * Loads `environments/<name>.yaml` (or a path to a YAML file, see
+ * {@link environmentFile}) and validates it against the environment schema
+ * and each service's own settings schema.
  * @throws {UsageError} naming file, line and field of the first problems.
  */
 export async function loadEnvironment(
   nameOrPath: string,
   options: LoadEnvironmentOptions = {},
 ): Promise<Environment> {
-  const isPath = nameOrPath.endsWith(".yaml") || nameOrPath.endsWith(".yml") ||
-    nameOrPath.includes("/");
-  const file = isPath ? resolveFromRoot(nameOrPath) : join(environmentsDir, `${nameOrPath}.yaml`);
+  const isPath = isEnvironmentPath(nameOrPath);
+  const file = environmentFile(nameOrPath);
   const shown = relative(projectRoot, file).startsWith("..") ? file : relative(projectRoot, file);
   let text: string;
   try {
     text = await Deno.readTextFile(file);
   } catch {
     const known = await knownEnvironments();
+    if (isPath) {
+      const from = isAbsolute(nameOrPath)
+        ? ""
+        : ` (${JSON.stringify(nameOrPath)} is taken from ${typedInFolder()})`;
+      throw new UsageError(
+        `environment file ${file} does not exist${from}`,
+        "give the file's path from the folder the command is typed in (or an absolute one), " +
+          `or the name of a shipped environment: ${known.join(", ")}`,
+      );
+    }
     const guess = suggest(nameOrPath, known);
     throw new UsageError(
       `unknown environment ${JSON.stringify(nameOrPath)}: ${shown} does not exist`,
@@ -191,7 +224,8 @@ async function knownEnvironments(): Promise<string[]> {
   const names: string[] = [];
   try {
     for await (const entry of Deno.readDir(environmentsDir)) {
-      if (entry.isFile && entry.name.endsWith(".yaml")) {
+      // environment names are lower-case letters, digits and '-' (compose.<env>.yaml is a compose file)
+      if (entry.isFile && /^[a-z][a-z0-9-]*\.yaml$/.test(entry.name)) {
         names.push(entry.name.replace(/\.yaml$/, ""));
       }
     }

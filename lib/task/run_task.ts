@@ -2,6 +2,7 @@ import { loadEnvironment, selectEnvironment } from "../config/mod.ts";
 import type { Environment } from "../config/mod.ts";
 import { type ExitCode, UsageError } from "../errors.ts";
 import { Output } from "../output/output.ts";
+import { resolveTyped } from "../project_paths.ts";
 import { loadRuntime } from "../runtime/load_runtime.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import type { AnyTask } from "./define_task.ts";
@@ -154,8 +155,7 @@ async function resolveOutputPaths(
     const value = values[name];
     if (!spec.output || typeof value !== "string" || value === "") continue;
     if (spec.output === "folder") {
-      const { resolve } = await import("../posix_path.ts");
-      const folder = resolve(Deno.env.get("OPS_CWD") ?? Deno.cwd(), value);
+      const folder = resolveTyped(value);
       values[name] = folder;
       needed.push(folder);
       continue;

@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { loadEnvironment } from "../../../lib/config/mod.ts";
+import { environmentFile } from "../../../lib/config/load_environment.ts";
 import { UsageError } from "../../../lib/errors.ts";
 import { redactor } from "../../../lib/output/mod.ts";
 import { runtimeFor } from "../../../lib/runtime/mod.ts";
+import { root } from "../../helpers/test_stack.ts";
 
 let dir: string;
 
@@ -163,6 +165,36 @@ describe("loadEnvironment", () => {
     const error = await failure(loadEnvironment("locla"));
     expect(error.message).toContain('unknown environment "locla"');
     expect(error.hint).toContain("did you mean 'local'?");
+    // compose.<env>.yaml beside the environments are compose files, not environments
+    expect(error.hint).toBe(
+      "did you mean 'local'? known environments: cluster, local, production, staging",
+    );
+  });
+
+  it("takes a relative path from OPS_CWD and a name from environments/", async () => {
+    const before = Deno.env.get("OPS_CWD");
+    try {
+      Deno.env.set("OPS_CWD", dir);
+      expect(environmentFile("./a.yaml")).toBe(join(dir, "a.yaml"));
+      expect(environmentFile("sub/a")).toBe(join(dir, "sub", "a"));
+      expect(environmentFile("a.yml")).toBe(join(dir, "a.yml"));
+      expect(environmentFile("/etc/hailmary/a.yaml")).toBe("/etc/hailmary/a.yaml");
+      expect(environmentFile("local")).toBe(join(root, "environments", "local.yaml"));
+      const file = await write(
+        "relative.yaml",
+        valid("  redis:\n    port: 7001\n").replace("STATE", join(dir, "state")),
+      );
+      expect((await loadEnvironment("relative.yaml")).file).toBe(file);
+      const error = await failure(loadEnvironment("../nowhere/env.yaml"));
+      expect(error.exitCode).toBe(2);
+      expect(error.message).toBe(
+        `environment file ${join(dir, "..", "nowhere", "env.yaml")} does not exist ` +
+          `("../nowhere/env.yaml" is taken from ${dir})`,
+      );
+    } finally {
+      if (before === undefined) Deno.env.delete("OPS_CWD");
+      else Deno.env.set("OPS_CWD", before);
+    }
   });
 
   it("validates every shipped environment file", async () => {
