@@ -105,12 +105,28 @@ export async function rollOut(
     );
   }
   const deadline = Date.now() + options.timeoutSeconds * 1000;
-  let last = { state: "", message: "" };
+  const runningSince = new Map<string, number>();
+  let last: UpdateStatus = { state: "", message: "", replicas: undefined };
   while (Date.now() < deadline) {
     if (options.signal?.aborted) throw new FailedError(`the rollout of ${service} was cancelled`);
-    last = await updateStatus(cli, manager, service);
-    if (["completed", "rollback_completed", "paused", "rollback_paused"].includes(last.state)) {
-      return { ...last, durationMs: Math.round(performance.now() - began) };
+    const [status, tasks] = await Promise.all([
+      updateStatus(cli, manager, service),
+      runningTasks(cli, manager, service),
+    ]);
+    last = status;
+    const done = { durationMs: Math.round(performance.now() - began) };
+    if (["completed", "rollback_completed", "paused", "rollback_paused"].includes(status.state)) {
+      return { state: status.state, message: status.message, ...done };
+    }
+    if (
+      status.state === "updating" &&
+      settled(tasks, image, status.replicas, runningSince, options.monitorSeconds * 1000)
+    ) {
+      return {
+        state: "completed",
+        message: `every new task ran healthy through its ${options.monitorSeconds} s watch`,
+        ...done,
+      };
     }
     await sleep(250);
   }
@@ -125,17 +141,104 @@ export async function rollOut(
   );
 }
 
-/** Swarm's `UpdateStatus` of a service (empty before its first update). */
+interface UpdateStatus {
+  state: string;
+  message: string;
+  /** Desired replicas; undefined for a global service. */
+  replicas: number | undefined;
+}
+
+/** Swarm's `UpdateStatus` of a service (empty before its first update) and its desired replicas. */
 async function updateStatus(
   cli: DockerCli,
   manager: NodeEngine,
   service: string,
-): Promise<{ state: string; message: string }> {
+): Promise<UpdateStatus> {
   const text = await dockerOutput(
     cli,
-    at(manager, "service", "inspect", "--format", "{{json .UpdateStatus}}", service),
+    at(
+      manager,
+      "service",
+      "inspect",
+      "--format",
+      "{{json .UpdateStatus}}\t{{json .Spec.Mode}}",
+      service,
+    ),
     `reading the update status of ${service}`,
   );
-  const status = JSON.parse(text.trim() || "null") as { State?: string; Message?: string } | null;
-  return { state: status?.State ?? "", message: status?.Message ?? "" };
+  const [statusJson = "", modeJson = ""] = text.trim().split("\t");
+  const status = JSON.parse(statusJson || "null") as { State?: string; Message?: string } | null;
+  const mode = JSON.parse(modeJson || "null") as { Replicated?: { Replicas?: number } } | null;
+  return {
+    state: status?.State ?? "",
+    message: status?.Message ?? "",
+    replicas: mode?.Replicated?.Replicas,
+  };
+}
+
+interface RunningTask {
+  id: string;
+  image: string;
+  running: boolean;
+}
+
+/** The tasks swarm wants running, with their image and whether they run (healthy) now. */
+async function runningTasks(
+  cli: DockerCli,
+  manager: NodeEngine,
+  service: string,
+): Promise<RunningTask[]> {
+  const text = await dockerOutput(
+    cli,
+    at(
+      manager,
+      "service",
+      "ps",
+      "--no-trunc",
+      "--filter",
+      "desired-state=running",
+      "--format",
+      "{{.ID}}\t{{.Image}}\t{{.CurrentState}}",
+      service,
+    ),
+    `reading the tasks of ${service}`,
+  );
+  return text.split("\n").filter((line) => line.trim() !== "").map((line) => {
+    const [id = "", image = "", state = ""] = line.split("\t");
+    // a reference swarm resolved carries its digest; the tag names what the nodes hold
+    return {
+      id,
+      image: image.replace(/@sha256:[0-9a-f]+$/, ""),
+      running: state.startsWith("Running"),
+    };
+  });
+}
+
+/**
+ * True once the update's outcome is decided: every task swarm wants running
+ * runs the new image, as many as the service wants, and each has been seen
+ * running (a task with a health check runs only once healthy) for longer than
+ * the monitor window. Swarm counts a failure towards a rollback only within
+ * that window of a task's start, so nothing can roll the update back any more;
+ * swarm itself says `completed` only after one more pause and window (7 s
+ * later), which a deploy need not wait for.
+ */
+function settled(
+  tasks: RunningTask[],
+  image: string,
+  replicas: number | undefined,
+  runningSince: Map<string, number>,
+  monitorMs: number,
+): boolean {
+  const now = Date.now();
+  for (const id of [...runningSince.keys()]) {
+    if (!tasks.some((task) => task.id === id && task.running)) runningSince.delete(id);
+  }
+  for (const task of tasks) {
+    if (task.running && !runningSince.has(task.id)) runningSince.set(task.id, now);
+  }
+  if (replicas === undefined || replicas === 0 || tasks.length !== replicas) return false;
+  return tasks.every((task) =>
+    task.image === image && task.running && now - runningSince.get(task.id)! > monitorMs
+  );
 }
