@@ -7,5 +7,6 @@
 export { loadEnvironment, selectEnvironment } from "./load_environment.ts";
 export type { ConfiguredService, Environment, LoadEnvironmentOptions } from "./load_environment.ts";
 export type { ComposeSection, RuntimeKind, SwarmSection } from "./environment_schema.ts";
+export { environmentArgument } from "./environment_argument.ts";
 export { secretRefPattern } from "./secret_pattern.ts";
 export { resolveSecret } from "./secrets.ts";

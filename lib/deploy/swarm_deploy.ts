@@ -12,6 +12,7 @@ import { trackRelease } from "./track_release.ts";
 import { buildDeployImage, refuseMissingImage } from "./deploy_image.ts";
 import { rollbackTarget } from "./rollback_target.ts";
 import { tagWhereLoaded } from "./node_images.ts";
+import { environmentArgument } from "../config/environment_argument.ts";
 
 /** Seconds swarm watches each new task for a failure before it counts as done. */
 const monitorSeconds = 5;
@@ -122,7 +123,7 @@ async function specImageOrRefuse(
     if (!(error instanceof FailedError)) throw error;
     throw new UsageError(
       `${name} does not run on the swarm of ${runtime.environment.name} (no service ${swarmService})`,
-      `start it first: ./ops ${name}:start --env ${runtime.environment.name}`,
+      `start it first: ./ops ${name}:start --env ${environmentArgument(runtime.environment)}`,
     );
   }
 }
@@ -157,7 +158,7 @@ async function rollOutImage(
   if (outcome.state === "rollback_completed") {
     throw new FailedError(
       `a new task of ${name} did not become healthy, so swarm rolled ${name} back by itself (${outcome.message}); the previous image runs again`,
-      { hint: `read ./ops ${name}:logs --env ${runtime.environment.name}` },
+      { hint: `read ./ops ${name}:logs --env ${environmentArgument(runtime.environment)}` },
     );
   }
   throw new FailedError(

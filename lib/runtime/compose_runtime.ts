@@ -24,6 +24,7 @@ import type {
   ScaleResult,
   StartOptions,
 } from "./runtime.ts";
+import { environmentArgument } from "../config/environment_argument.ts";
 
 /** Options of {@link ComposeRuntime}. */
 export interface ComposeRuntimeOptions {
@@ -168,7 +169,7 @@ export class ComposeRuntime implements Runtime {
         `${name} did not become healthy: ${composeError(up.stderr)}${
           tail.length ? `\n  last log lines:\n    ${tail.join("\n    ")}` : ""
         }`,
-        { hint: `read ./ops ${name}:logs --env ${this.environment.name}` },
+        { hint: `read ./ops ${name}:logs --env ${environmentArgument(this.environment)}` },
       );
     }
     const after = await this.#waitProbe(service, options);
@@ -217,7 +218,7 @@ export class ComposeRuntime implements Runtime {
       throw new FailedError(
         `scaling ${name} to ${replicas} failed: ${composeError(result.stderr)}`,
         {
-          hint: `read ./ops ${name}:logs --env ${this.environment.name}`,
+          hint: `read ./ops ${name}:logs --env ${environmentArgument(this.environment)}`,
         },
       );
     }

@@ -3,6 +3,7 @@ import { UsageError } from "../errors.ts";
 import { clusterLayout } from "../cluster/cluster_layout.ts";
 import { readClusterState } from "../cluster/cluster_state.ts";
 import type { NodeEngine } from "./swarm_images.ts";
+import { environmentArgument } from "../config/environment_argument.ts";
 
 /** How the swarm runtime reaches a cluster: the manager's engine and every node's. */
 export interface SwarmEngines {
@@ -28,7 +29,7 @@ export async function swarmEngines(environment: Environment): Promise<SwarmEngin
       `environment ${
         JSON.stringify(environment.name)
       } runs on a swarm, and no cluster is there: it names no nodes (swarm.nodes) and no local cluster was made`,
-      `make one with ./ops cluster:create --nodes 3 --env ${environment.name}`,
+      `make one with ./ops cluster:create --nodes 3 --env ${environmentArgument(environment)}`,
     );
   }
   const nodes = clusterLayout(environment, state.nodes).nodes.map((n) => ({

@@ -30,6 +30,7 @@ import {
 import { readDesiredReplicas, readSwarmTasks, type SwarmTask } from "./swarm_tasks.ts";
 import { swarmProcessInfo } from "./swarm_state.ts";
 import { containerProgram } from "./compose_commands.ts";
+import { environmentArgument } from "../config/environment_argument.ts";
 
 /** Options of {@link SwarmRuntime}. */
 export interface SwarmRuntimeOptions {
@@ -220,7 +221,7 @@ export class SwarmRuntime implements Runtime {
     const task = this.#tasks.find((t) => t.service === name);
     if (!task) {
       throw new FailedError(`${name} has no running container in the stack ${this.stack}`, {
-        hint: `start it: ./ops ${name}:start --env ${this.environment.name}`,
+        hint: `start it: ./ops ${name}:start --env ${environmentArgument(this.environment)}`,
       });
     }
     const env = options.env ?? {};
@@ -250,9 +251,9 @@ export class SwarmRuntime implements Runtime {
     if (!nodes.some((n) => n.name === name)) {
       throw new UsageError(
         `no node ${JSON.stringify(name)} in the swarm of ${this.environment.name}`,
-        `nodes: ${
-          nodes.map((n) => n.name).join(", ")
-        } (./ops nodes --env ${this.environment.name})`,
+        `nodes: ${nodes.map((n) => n.name).join(", ")} (./ops nodes --env ${
+          environmentArgument(this.environment)
+        })`,
       );
     }
     await dockerOutput(
@@ -317,8 +318,9 @@ export class SwarmRuntime implements Runtime {
       throw new FailedError(
         `docker stack deploy of ${this.stack} failed: ${lastLines(deployed.stderr, 6)}`,
         {
-          hint:
-            `the stack file is ${stackFile}; run ./ops config:validate --env ${this.environment.name}`,
+          hint: `the stack file is ${stackFile}; run ./ops config:validate --env ${
+            environmentArgument(this.environment)
+          }`,
         },
       );
     }
@@ -407,7 +409,7 @@ export class SwarmRuntime implements Runtime {
       `${name} did not get ${replicas} healthy replica(s) within ${this.#waitTimeoutSeconds} s (${
         info.health?.detail ?? info.state
       }): ${await this.#taskErrors(name)}`,
-      { hint: `read ./ops ${name}:logs --env ${this.environment.name}` },
+      { hint: `read ./ops ${name}:logs --env ${environmentArgument(this.environment)}` },
     );
   }
 

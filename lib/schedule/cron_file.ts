@@ -1,6 +1,7 @@
 import type { Environment } from "../config/mod.ts";
 import { join, resolve } from "../posix_path.ts";
-import { environmentsDir, projectRoot } from "../project_paths.ts";
+import { projectRoot } from "../project_paths.ts";
+import { environmentArgument } from "../config/environment_argument.ts";
 import { sameAsHostTime } from "./cron_expression.ts";
 import type { Schedule } from "./schedule_schema.ts";
 
@@ -124,14 +125,4 @@ export async function removeCronFile(paths: { file: string }): Promise<CronFileC
 export async function cronDaemonRunning(): Promise<boolean> {
   const { listProcesses } = await import("../runtime/proc.ts");
   return (await listProcesses()).some((p) => p.comm === "cron" || p.comm === "crond");
-}
-
-/**
- * How a scheduled command names its environment: by name when it is a
- * shipped file (`environments/<name>.yaml`), else by the file's path.
- */
-export function environmentArgument(environment: Pick<Environment, "name" | "file">): string {
-  return environment.file === join(environmentsDir, `${environment.name}.yaml`)
-    ? environment.name
-    : environment.file;
 }

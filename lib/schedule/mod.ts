@@ -10,13 +10,13 @@ export { CronExpression, cronProblem, sameAsHostTime, timezoneProblem } from "./
 export {
   cronFileName,
   cronFilePaths,
-  environmentArgument,
   installCronFile,
   removeCronFile,
   renderCronFile,
   systemCronDir,
 } from "./cron_file.ts";
 export type { CronFileChange } from "./cron_file.ts";
+export { environmentArgument } from "../config/environment_argument.ts";
 export {
   cronVariableNames,
   cronVariablesPath,

@@ -14,7 +14,7 @@ import {
   writeNotifyState,
 } from "./run_history.ts";
 import { withScheduleLock } from "./schedule_lock.ts";
-import { environmentArgument } from "./cron_file.ts";
+import { environmentArgument } from "../config/environment_argument.ts";
 import { saveDueTimes } from "./due_times.ts";
 import { notifyMode, type Schedule } from "./schedule_schema.ts";
 

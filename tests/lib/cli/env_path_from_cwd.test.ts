@@ -154,3 +154,24 @@ describe("a bare --env name typed in another folder", () => {
     ]);
   });
 });
+
+describe("a hint for an environment loaded from a file", () => {
+  it("names the file's absolute path, so the command it gives runs from any folder", async () => {
+    const file = join(dir, "swarmless.yaml");
+    await Deno.writeTextFile(
+      file,
+      stringify({
+        name: "swarmless",
+        runtime: "swarm",
+        stateDir: join(dir, "swarmless-state"),
+        backupDir: join(dir, "swarmless-backups"),
+        services: { redis: { port: freePort() } },
+      }),
+    );
+    const run = await ops("./swarmless.yaml", ["nodes", "--json"], { cwd: dir });
+    expect(run.code, run.stderr).toBe(2);
+    const { error } = JSON.parse(run.stdout) as { error: { message: string; hint: string } };
+    expect(error.message).toMatch(/no cluster is there/);
+    expect(error.hint).toBe(`make one with ./ops cluster:create --nodes 3 --env ${file}`);
+  });
+});
