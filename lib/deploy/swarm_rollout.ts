@@ -76,7 +76,8 @@ export async function serviceSpecImage(
 
 /**
  * Updates a swarm service's image with a health-gated rollout (see
- * {@link rolloutFlags}) and waits until swarm says it completed or rolled back.
+ * {@link rolloutFlags}) and waits until swarm says it rolled back or paused,
+ * or the update can no longer be rolled back (see {@link settled}).
  * @throws {FailedError} when docker refuses the update or it does not end within `timeoutSeconds`.
  */
 export async function rollOut(
