@@ -2,16 +2,10 @@ import type { ConfiguredService } from "../config/mod.ts";
 import { FailedError } from "../errors.ts";
 import { composeCommands } from "../runtime/compose_commands.ts";
 import type { ComposeProject } from "../runtime/compose_project.ts";
-import { type DockerCli, lastLines, runDocker } from "../runtime/docker_cli.ts";
+import { type DockerCli, imageId, lastLines, runDocker } from "../runtime/docker_cli.ts";
 import { sleep } from "../runtime/proc.ts";
 import type { Runtime } from "../runtime/runtime.ts";
-import {
-  deployDockerCli,
-  imageId,
-  runningImageId,
-  serviceImage,
-  tagImage,
-} from "./compose_images.ts";
+import { deployDockerCli, runningImageId, serviceImage, tagImage } from "./compose_images.ts";
 import type { DeployOptions } from "./native_deploy.ts";
 import { currentRelease, readReleases, type Release } from "./release_log.ts";
 import { sourceVersion } from "./source_version.ts";

@@ -2,7 +2,7 @@ import { FailedError, UsageError } from "../errors.ts";
 import type { BuildSpec } from "../setup/compose_requirements.ts";
 import { composeCommands } from "../runtime/compose_commands.ts";
 import type { ComposeProject } from "../runtime/compose_project.ts";
-import { type DockerCli, dockerOutput, runDocker } from "../runtime/docker_cli.ts";
+import { type DockerCli, dockerOutput } from "../runtime/docker_cli.ts";
 
 /** The Docker CLI as a deploy runs it: the caller's environment plus the project's variables. */
 export function deployDockerCli(project: ComposeProject): DockerCli {
@@ -60,14 +60,6 @@ export async function serviceImage(
     repository: ref.slice(0, ref.lastIndexOf(":")),
     build: entry.build?.context ? entry.build : undefined,
   };
-}
-
-/**
- * The id of an image (`sha256:...`), or undefined when there is none by that reference.
- */
-export async function imageId(cli: DockerCli, ref: string): Promise<string | undefined> {
-  const result = await runDocker(cli, ["image", "inspect", "--format", "{{.Id}}", ref]);
-  return result.code === 0 ? result.stdout.trim() : undefined;
 }
 
 /** Points `target` at the image `source` (a reference or an id). */

@@ -1,7 +1,6 @@
 import type { Environment } from "../config/mod.ts";
 import { UsageError } from "../errors.ts";
-import type { DockerCli } from "../runtime/docker_cli.ts";
-import { imageId } from "./compose_images.ts";
+import { type DockerCli, imageId } from "../runtime/docker_cli.ts";
 import { currentRelease, readReleases, type Release } from "./release_log.ts";
 
 /** What a container rollback goes back to. */

@@ -1,9 +1,9 @@
 import type { ConfiguredService } from "../config/mod.ts";
 import { FailedError, UsageError } from "../errors.ts";
-import type { DockerCli } from "../runtime/docker_cli.ts";
+import { type DockerCli, imageId } from "../runtime/docker_cli.ts";
 import type { SwarmRuntime } from "../runtime/swarm_runtime.ts";
 import { moveImages } from "../runtime/swarm_images.ts";
-import { deployDockerCli, imageId, serviceImage, tagImage } from "./compose_images.ts";
+import { deployDockerCli, serviceImage, tagImage } from "./compose_images.ts";
 import type { DeployOptions } from "./native_deploy.ts";
 import { currentRelease, readReleases, type Release } from "./release_log.ts";
 import { sourceVersion } from "./source_version.ts";

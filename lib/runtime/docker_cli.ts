@@ -150,3 +150,11 @@ export function dockerMissing(program: string): UsageError {
     "install Docker Engine and Compose v2 (Debian: apt-get install docker.io, then the compose plugin), or use an environment with runtime: native",
   );
 }
+
+/**
+ * The id of an image (`sha256:...`), or undefined when there is none by that reference.
+ */
+export async function imageId(cli: DockerCli, ref: string): Promise<string | undefined> {
+  const result = await runDocker(cli, ["image", "inspect", "--format", "{{.Id}}", ref]);
+  return result.code === 0 ? result.stdout.trim() : undefined;
+}

@@ -4,9 +4,11 @@ import { FailedError } from "../errors.ts";
 import type { Output } from "../output/output.ts";
 import { composeCommands } from "../runtime/compose_commands.ts";
 import { composeProject } from "../runtime/compose_project.ts";
-import { type DockerCli, lastLines, runDocker } from "../runtime/docker_cli.ts";
+import { type DockerCli, imageId, lastLines, runDocker } from "../runtime/docker_cli.ts";
 import { onPath, type RequirementResult, run } from "./requirements.ts";
 import { buildFingerprint, fingerprintLabel } from "./build_fingerprint.ts";
+import { releaseImageIds, removeReplacedImage } from "./replaced_image.ts";
+import { readReleases } from "../deploy/release_log.ts";
 
 /** The Compose v2 release `./ops setup` builds when the plugin is missing and Go is present. */
 export const composeVersion = "v2.28.1";
@@ -144,6 +146,16 @@ export function dockerdArgs(): string[] {
 }
 
 /**
+ * Starts the Docker daemon when none answers (see {@link startDockerDaemon}).
+ * @throws {FailedError} when it cannot be reached nor started here.
+ */
+export async function ensureDockerDaemon(output: Output): Promise<"present" | "installed"> {
+  if (succeeds("docker", ["info"])) return "present";
+  await startDockerDaemon(output);
+  return "installed";
+}
+
+/**
  * Starts dockerd in its own session (it outlives setup, as a service would),
  * logging to {@link dockerdLogFile}, and waits for it to answer. Only as root
  * on a host without systemd: with systemd, the docker unit is the operator's.
@@ -198,7 +210,8 @@ async function startDockerDaemon(output: Output): Promise<void> {
  * of the environment's services, built from their Dockerfiles (the base image
  * pulled, or made with debootstrap where no registry is reachable); with
  * `rebuild`, images with a build are built again (the layer cache keeps
- * unchanged steps).
+ * unchanged steps); the image a rebuild replaced is removed when nothing
+ * names it any more (see {@link removeReplacedImage}).
  * @throws {FailedError} naming what is missing and how to get it.
  */
 export async function ensureComposeRequirements(
@@ -232,12 +245,7 @@ export async function ensureComposeRequirements(
     results.push({ name: "Docker Compose v2 plugin", action: "installed" });
   } else results.push({ name: "Docker Compose v2 plugin", action: "present" });
 
-  if (succeeds("docker", ["info"])) {
-    results.push({ name: "Docker daemon", action: "present" });
-  } else {
-    await startDockerDaemon(output);
-    results.push({ name: "Docker daemon", action: "installed" });
-  }
+  results.push({ name: "Docker daemon", action: await ensureDockerDaemon(output) });
 
   const project = composeProject(environment);
   const cli: DockerCli = { program: "docker", env: { ...env, ...project.variables } };
@@ -251,6 +259,8 @@ export async function ensureComposeRequirements(
     services?: Record<string, { image?: string; build?: BuildSpec }>;
   };
   const wanted = new Set(environment.services.map((s) => s.definition.name));
+  /** Image ids the environment's releases name: a rebuild never removes those. */
+  let keep: Set<string> | undefined;
   for (const [name, service] of Object.entries(model.services ?? {})) {
     if (!wanted.has(name) || !service.image) continue;
     const label = `image ${service.image} (${name})`;
@@ -278,7 +288,10 @@ export async function ensureComposeRequirements(
         }`
         : `building ${service.image} for ${name}`,
     );
+    const previousId = present ? await imageId(cli, service.image) : undefined;
     await buildServiceImage(output, { image: service.image, build: service.build }, env);
+    keep ??= releaseImageIds(await readReleases(environment));
+    await removeReplacedImage(cli, output, service.image, previousId, keep);
     results.push({ name: label, action: "installed" });
   }
   return results;
