@@ -69,7 +69,18 @@ export async function loadEnvironment(
   let text: string;
   try {
     text = await Deno.readTextFile(file);
-  } catch {
+  } catch (error) {
+    // a sandbox refusal goes on to the CLI, whose hint names the permission set
+    if (error instanceof Deno.errors.NotCapable) throw error;
+    if (!(error instanceof Deno.errors.NotFound)) {
+      // there, but not readable as a file: a folder, no permission
+      throw new UsageError(
+        `environment file ${file} cannot be read: ${
+          error instanceof Error ? error.message : error
+        }`,
+        "give the path of a readable YAML file",
+      );
+    }
     const known = await knownEnvironments();
     if (isPath) {
       const from = isAbsolute(nameOrPath)

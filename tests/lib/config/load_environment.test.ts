@@ -191,6 +191,15 @@ describe("loadEnvironment", () => {
         `environment file ${join(dir, "..", "nowhere", "env.yaml")} does not exist ` +
           `("../nowhere/env.yaml" is taken from ${dir})`,
       );
+      await Deno.mkdir(join(dir, "folder.yaml"));
+      const folder = await failure(loadEnvironment("folder.yaml"));
+      expect(folder.exitCode).toBe(2);
+      expect(folder.message).toMatch(
+        new RegExp(
+          `^environment file ${join(dir, "folder.yaml")} cannot be read: .*directory`,
+          "i",
+        ),
+      );
     } finally {
       if (before === undefined) Deno.env.delete("OPS_CWD");
       else Deno.env.set("OPS_CWD", before);
