@@ -62,6 +62,8 @@ export default defineService({
       },
     }),
   }),
+  // stream mode in a container: the entrypoint's receiver uses the same slot as natively
+  composeVariables: () => ({ HAILMARY_POSTGRES_WAL_RECEIVER: walReceiverName }),
   native: (ctx) => {
     const bin = findPostgresBinDir();
     const paths = postgresPaths(ctx.stateDir);

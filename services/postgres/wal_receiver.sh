@@ -1,6 +1,7 @@
 #!/bin/sh
 # The WAL receiver of HailMary's PostgreSQL in stream mode (services.postgres.pitr.mode: stream),
-# run by the native runtime beside the server as a companion, as the service user:
+# run beside the server as the service user: by the native runtime as a companion, and in a
+# container by the image's entrypoint (services/postgres/container/entrypoint.sh):
 #   wal_receiver.sh BIN_DIR SOCKET_DIR PORT SUPERUSER ARCHIVE_DIR SLOT SYNCHRONOUS(0|1)
 # pg_receivewal streams the WAL into the archive as it is written (NAME.partial, renamed to NAME
 # when the segment is full), from a replication slot, so the server keeps the WAL it has not sent
@@ -18,11 +19,19 @@ slot=$6
 synchronous=$7
 conninfo="host=$socket port=$port user=$user application_name=$slot"
 
+# sha256 of a file: openssl uses the CPU's SHA instructions (3x sha256sum's speed here)
+if command -v openssl >/dev/null 2>&1; then
+  digest() { openssl dgst -sha256 -r "$1"; }
+else
+  digest() { sha256sum "$1"; }
+fi
+
 checksums() {
   for f in "$dir"/[0-9A-F]*; do
     case $f in *.partial | *.sha256 | *.tmp) continue ;; esac
     [ -f "$f" ] && [ ! -e "$f.sha256" ] || continue
-    set -- $(sha256sum "$f")
+    set -- $(digest "$f")
+    case ${1-} in [0-9a-f]*) [ ${#1} -eq 64 ] || continue ;; *) continue ;; esac
     echo "$1  ${f##*/}" >"$f.sha256.tmp" && sync "$f.sha256.tmp" && mv -f "$f.sha256.tmp" "$f.sha256"
   done
 }

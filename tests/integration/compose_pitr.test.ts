@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { freePort, ops, processesMentioning, root } from "../helpers/test_stack.ts";
 import { archiveNow as archiveSegment, exists, tick } from "../helpers/wal_archive.ts";
+import { type ContainerServer, containerSql } from "../helpers/container_sql.ts";
 
 const project = `hailmary-pitr-${Date.now().toString(36)}`;
 const container = `${project}-postgres-1`;
@@ -38,20 +39,8 @@ async function docker(args: string[]): Promise<{ code: number; stdout: string; s
 }
 
 /** SQL as the superuser in a container (psql of the image, over the socket folder); rows as fields. */
-async function sql(
-  text: string,
-  where = { container, socket, port },
-): Promise<string[][]> {
-  const run = await docker([
-    "exec",
-    where.container,
-    "psql",
-    ...["-X", "-A", "-t", "-q", "-F", "|", "-h", where.socket, "-p", String(where.port)],
-    ...["-U", "postgres", "-d", "app", "-v", "ON_ERROR_STOP=1", "-c", text],
-  ]);
-  if (run.code !== 0) throw new Error(`psql in ${where.container}: ${run.stderr}`);
-  return run.stdout.split("\n").filter((l) => l).map((l) => l.split("|"));
-}
+const sql = (text: string, where: ContainerServer = { container, socket, port }) =>
+  containerSql(where, text);
 
 async function opsJson<T>(args: string[], expected = 0): Promise<T> {
   const run = await ops(file, [...args, "--json"], { env: secrets, timeoutMs: 600_000 });

@@ -142,6 +142,9 @@ describe("compose project of an environment", () => {
     expect(vars.HAILMARY_INGESTOR_INBOX).toBe(
       join(await Deno.realPath(root), ".ops", "staging", "ingestor", "inbox"),
     );
+    // stream mode: the entrypoint's receiver takes the native slot name, declared by postgres
+    expect(vars.HAILMARY_POSTGRES_WAL_RECEIVER).toBe("hailmary_wal");
+    expect(vars.HAILMARY_POSTGRES_PITR_SYNCHRONOUS).toBe("false");
     // secrets are files for Docker to mount, never variables
     expect(Object.values(vars)).not.toContain("pg-secret-for-test");
     expect(composeSecretFiles(staging)).toEqual({
