@@ -1,5 +1,6 @@
 import { createCluster, destroyCluster } from "../lib/cluster/mod.ts";
-import type { ClusterRemoval, ClusterSummary } from "../lib/cluster/mod.ts";
+import type { ClusterCreated, ClusterRemoval } from "../lib/cluster/mod.ts";
+import { environmentArgument } from "../lib/config/environment_argument.ts";
 import { UsageError } from "../lib/errors.ts";
 import { SwarmRuntime } from "../lib/runtime/swarm_runtime.ts";
 import { type AnyTask, defineTask } from "../lib/task/define_task.ts";
@@ -36,14 +37,15 @@ export function clusterTasks(): AnyTask[] {
         },
       },
       needs: ({ environment }) => ({ write: [environment.stateDir] }),
-      run: async (ctx, { options }): Promise<ClusterSummary> => {
+      run: async (ctx, { options }): Promise<ClusterCreated> => {
         const runtime = swarmRuntime(ctx, "cluster:create");
         const pinned = await runtime.statefulServices();
-        return await createCluster(ctx.environment, {
+        const summary = await createCluster(ctx.environment, {
           nodes: options.nodes,
           pinned,
           info: (line) => ctx.output.info(line),
         });
+        return { ...summary, next: `./ops up --env ${environmentArgument(ctx.environment)}` };
       },
       render: (result, output) => {
         output.line(
@@ -54,7 +56,7 @@ export function clusterTasks(): AnyTask[] {
         for (const node of result.nodes) {
           output.line(`  ${node.name}  ${node.address}  ${node.role}  ${node.engine}`);
         }
-        output.line(`next: ./ops up --env ${result.environment}`);
+        output.line(`next: ${result.next}`);
       },
     }),
     defineTask({

@@ -24,6 +24,12 @@ export interface ClusterSummary {
   ipForward: { before: string; after: string };
 }
 
+/** A created cluster and the command that starts the environment's stack on it. */
+export interface ClusterCreated extends ClusterSummary {
+  /** `./ops up --env ...`, naming an environment loaded from a file by its path. */
+  next: string;
+}
+
 /** Options of {@link createCluster}. */
 export interface CreateClusterOptions {
   nodes: number;

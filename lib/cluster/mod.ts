@@ -4,7 +4,7 @@
  * @module
  */
 export { createCluster } from "./create_cluster.ts";
-export type { ClusterSummary, CreateClusterOptions } from "./create_cluster.ts";
+export type { ClusterCreated, ClusterSummary, CreateClusterOptions } from "./create_cluster.ts";
 export { destroyCluster } from "./destroy_cluster.ts";
 export type { ClusterRemoval } from "./destroy_cluster.ts";
 export { clusterLayout, defaultClusterSubnet, maxClusterNodes } from "./cluster_layout.ts";

@@ -64,6 +64,8 @@ describe("the local cluster", () => {
     for (const pid of daemons()) Deno.kill(pid, "SIGKILL");
     const recreated = JSON.parse((await run(["cluster:create", "--nodes", "2", "--json"])).stdout);
     expect(recreated.action).toBe("created");
+    // the environment came from a file: the next command names it by its path
+    expect(recreated.next).toBe(`./ops up --env ${envFile}`);
     const listed = JSON.parse((await run(["nodes", "--json"])).stdout) as {
       nodes: { state: string }[];
     };
