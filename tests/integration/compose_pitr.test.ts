@@ -9,10 +9,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
-import { stringify } from "yaml";
 import { freePort, ops, processesMentioning, root } from "../helpers/test_stack.ts";
 import { archiveNow as archiveSegment, exists, tick } from "../helpers/wal_archive.ts";
 import { type ContainerServer, containerSql } from "../helpers/container_sql.ts";
+import { postgresComposeEnvironment } from "../helpers/postgres_compose_environment.ts";
 
 const project = `hailmary-pitr-${Date.now().toString(36)}`;
 const container = `${project}-postgres-1`;
@@ -66,42 +66,14 @@ interface RestoreJson {
 
 describe("point-in-time recovery on the compose runtime", () => {
   beforeAll(async () => {
-    dir = await Deno.makeTempDir({ prefix: "hailmary-compose-pitr-" });
-    await Deno.chmod(dir, 0o755);
-    const stateDir = join(dir, "state");
-    const backupDir = join(dir, "backups");
-    socket = join(stateDir, "postgres", "socket");
-    archive = join(backupDir, "postgres-wal");
-    // only postgres (included, so its build context stays its own folder), its port on loopback
-    const main = join(dir, "compose.yaml");
-    await Deno.writeTextFile(
-      main,
-      stringify({ include: [join(root, "services", "postgres", "compose.yaml")] }),
-    );
-    const override = join(dir, "compose.pitr.yaml");
-    await Deno.writeTextFile(
-      override,
-      stringify({ services: { postgres: { ports: [`127.0.0.1:${port}:${port}`] } } }),
-    );
-    file = join(dir, "pitr-it.yaml");
-    await Deno.writeTextFile(
-      file,
-      stringify({
-        name: "pitr-it",
-        runtime: "compose",
-        stateDir,
-        backupDir,
-        compose: { project, files: [main, override] },
-        services: {
-          postgres: {
-            port,
-            password: "env:HAILMARY_PITR_IT_PASSWORD",
-            sharedBuffers: "64MB",
-            pitr: { mode: "archive", archiveTimeout: 2 },
-          },
-        },
-      }),
-    );
+    ({ dir, file, socket, archive } = await postgresComposeEnvironment({
+      prefix: "hailmary-compose-pitr-",
+      name: "pitr-it",
+      project,
+      port,
+      passwordVariable: "HAILMARY_PITR_IT_PASSWORD",
+      pitr: { mode: "archive", archiveTimeout: 2 },
+    }));
     const setup = await ops(file, ["setup"], { env: secrets, timeoutMs: 1_800_000 });
     if (setup.code !== 0) throw new Error(`setup failed:\n${setup.stderr}\n${setup.stdout}`);
     const start = await ops(file, ["postgres:start"], { env: secrets, timeoutMs: 600_000 });

@@ -8,11 +8,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
-import { stringify } from "yaml";
 import postgres from "postgres";
-import { freePort, ops, opsOk, root } from "../helpers/test_stack.ts";
+import { freePort, ops, opsOk } from "../helpers/test_stack.ts";
 import { dockerText } from "../helpers/docker_text.ts";
 import { containerSql } from "../helpers/container_sql.ts";
+import { postgresComposeEnvironment } from "../helpers/postgres_compose_environment.ts";
 
 const id = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 const project = `hailmary-pitr-stream-${id}`;
@@ -91,42 +91,14 @@ const waitSynchronous = () =>
 
 describe("point-in-time recovery in stream mode on the compose runtime", () => {
   beforeAll(async () => {
-    dir = await Deno.makeTempDir({ prefix: "hailmary-compose-stream-" });
-    await Deno.chmod(dir, 0o755);
-    const stateDir = join(dir, "state");
-    const backupDir = join(dir, "backups");
-    socket = join(stateDir, "postgres", "socket");
-    archive = join(backupDir, "postgres-wal");
-    // only postgres (included, so its build context stays its own folder), its port on loopback
-    const main = join(dir, "compose.yaml");
-    await Deno.writeTextFile(
-      main,
-      stringify({ include: [join(root, "services", "postgres", "compose.yaml")] }),
-    );
-    const override = join(dir, "compose.stream.yaml");
-    await Deno.writeTextFile(
-      override,
-      stringify({ services: { postgres: { ports: [`127.0.0.1:${port}:${port}`] } } }),
-    );
-    file = join(dir, `pitr-stream-${id}.yaml`);
-    await Deno.writeTextFile(
-      file,
-      stringify({
-        name: `pitr-stream-${id}`,
-        runtime: "compose",
-        stateDir,
-        backupDir,
-        compose: { project, files: [main, override] },
-        services: {
-          postgres: {
-            port,
-            password: "env:HAILMARY_PITR_STREAM_IT_PASSWORD",
-            sharedBuffers: "64MB",
-            pitr: { mode: "stream", synchronous: true },
-          },
-        },
-      }),
-    );
+    ({ dir, file, socket, archive } = await postgresComposeEnvironment({
+      prefix: "hailmary-compose-stream-",
+      name: `pitr-stream-${id}`,
+      project,
+      port,
+      passwordVariable: "HAILMARY_PITR_STREAM_IT_PASSWORD",
+      pitr: { mode: "stream", synchronous: true },
+    }));
     const validated = await ops(file, ["config:validate", file, "--renderer", "builtin"], {
       env: secrets,
     });
