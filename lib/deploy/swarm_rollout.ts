@@ -70,8 +70,7 @@ export async function serviceSpecImage(
     `reading the swarm service ${service}`,
     { hint: "start it first: ./ops up" },
   )).trim();
-  // a resolved reference carries its digest: the tag alone names what the nodes hold
-  return image.replace(/@sha256:[0-9a-f]+$/, "");
+  return withoutDigest(image);
 }
 
 /**
@@ -206,10 +205,9 @@ async function runningTasks(
   );
   return text.split("\n").filter((line) => line.trim() !== "").map((line) => {
     const [id = "", image = "", state = ""] = line.split("\t");
-    // a reference swarm resolved carries its digest; the tag names what the nodes hold
     return {
       id,
-      image: image.replace(/@sha256:[0-9a-f]+$/, ""),
+      image: withoutDigest(image),
       running: state.startsWith("Running"),
     };
   });
@@ -242,4 +240,9 @@ function settled(
   return tasks.every((task) =>
     task.image === image && task.running && now - runningSince.get(task.id)! > monitorMs
   );
+}
+
+/** A reference without the digest swarm adds when it resolves one: the tag names what the nodes hold. */
+function withoutDigest(image: string): string {
+  return image.replace(/@sha256:[0-9a-f]+$/, "");
 }
