@@ -90,14 +90,29 @@ export async function backupPostgres(
       "add --format directory (pg_dump dumps in parallel only into a directory)",
     );
   }
+  // the version and owner lookups run while the lock is taken, the catalog's folder is
+  // made and the session starts: nothing waits for them before the snapshot is exported
+  const lookups = Promise.all([
+    pgDumpVersion(ctx, access.bin("pg_dump")),
+    databaseOwner(ctx.runtime, service, database),
+  ]);
+  lookups.catch(() => {}); // awaited in dump(); a busy lock leaves it unread
   const run = () =>
-    dump(ctx, { ...options, format, compression, level, database, jobs: options.jobs ?? 1 });
+    dump(ctx, lookups, {
+      ...options,
+      format,
+      compression,
+      level,
+      database,
+      jobs: options.jobs ?? 1,
+    });
   if (options.lock === false) return await run();
   return await withBackupLock(ctx.environment.backupDir, "postgres", "postgres:backup", run);
 }
 
 async function dump(
   ctx: TaskContext,
+  lookups: Promise<[toolVersion: string, owner: string | undefined]>,
   o: PostgresBackupOptions & {
     format: PostgresBackupFormat;
     compression: string;
@@ -112,16 +127,6 @@ async function dump(
   const progress = createProgress(ctx.output, { label: o.progressLabel ?? "postgres:backup" });
   const dumpName = o.format === "custom" ? `${o.database}.dump` : `${o.database}.dir`;
   try {
-    const [toolVersion, owner] = await Promise.all([
-      pgDumpVersion(ctx, access.bin("pg_dump")),
-      databaseOwner(ctx.runtime, service, o.database),
-    ]);
-    if (owner === undefined) {
-      throw new UsageError(
-        `database ${JSON.stringify(o.database)} does not exist`,
-        "check the name (the app database is the default)",
-      );
-    }
     const entry = await writeBackup({
       backupDir: ctx.environment.backupDir,
       service: "postgres",
@@ -134,15 +139,30 @@ async function dump(
       // counts the rows in that same snapshot while pg_dump works.
       const session = PsqlSession.open(ctx.runtime, service, o.database);
       try {
-        await writer.recordChild(session.pid);
         // The counts take one core (no parallel workers), so pg_dump and its server
         // process keep theirs. (A lower CPU priority was tried: on a busy machine the
         // counts then starve and the backup waits for them.)
-        const [[snapshot = "", serverVersion = ""] = []] = await session.query(
-          `begin isolation level repeatable read read only;
-           set local max_parallel_workers_per_gather = 0;
-           select pg_export_snapshot(), current_setting('server_version')`,
-        );
+        const [looked, recorded, exported] = await Promise.allSettled([
+          lookups,
+          writer.recordChild(session.pid),
+          session.query(
+            `begin isolation level repeatable read read only;
+             set local max_parallel_workers_per_gather = 0;
+             select pg_export_snapshot(), current_setting('server_version')`,
+          ),
+        ]);
+        // a missing database fails the session too: the lookup says so plainly
+        if (looked.status === "rejected") throw looked.reason;
+        const [toolVersion, owner] = looked.value;
+        if (owner === undefined) {
+          throw new UsageError(
+            `database ${JSON.stringify(o.database)} does not exist`,
+            "check the name (the app database is the default)",
+          );
+        }
+        if (recorded.status === "rejected") throw recorded.reason;
+        if (exported.status === "rejected") throw exported.reason;
+        const [[snapshot = "", serverVersion = ""] = []] = exported.value;
         // Natively pg_dump writes the file itself (a seekable custom-format file also
         // gets its table of contents with data offsets), hashed once pg_dump is done
         // while the counts may still run: no copy of the dump through this process. In a
@@ -157,7 +177,9 @@ async function dump(
           `--compress=${o.level}`,
           `--snapshot=${snapshot}`,
           ...(o.format === "directory" ? [`--jobs=${o.jobs}`] : []),
-          ...(streamed ? [] : [`--file=${target}`]),
+          // the catalog writer fsyncs the file while it hashes it, so pg_dump's own
+          // fsync (a wait for every byte to reach the disk) would only come first
+          ...(streamed ? [] : [`--file=${target}`, "--no-sync"]),
           o.database,
         ], {
           stdout: streamed ? "piped" : "null",

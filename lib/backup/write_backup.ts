@@ -30,7 +30,9 @@ export interface BackupWriter {
   addStream(path: string, source: ReadableStream<Uint8Array>): Promise<BackupFileEntry>;
   /**
    * Hashes a file a program wrote into the folder (`path`, relative) and
-   * fsyncs it; files not added this way are hashed after the producer returns.
+   * fsyncs it, both at once (the hash reads the page cache while the disk
+   * takes the writes, so a program may skip its own fsync); files not added
+   * this way are hashed and fsynced after the producer returns.
    */
   addWritten(path: string): Promise<BackupFileEntry>;
   /** Copies a file into `path` (relative), hashing on the way. */
@@ -111,8 +113,10 @@ export async function writeBackup(
     },
     async addWritten(path) {
       const target = safeTarget(dir, path);
-      const sum = await hashFile(target, progressFrom(doneBytes));
-      await syncFile(target);
+      const [sum] = await Promise.all([
+        hashFile(target, progressFrom(doneBytes)),
+        syncFile(target),
+      ]);
       return add(path, sum);
     },
     async copyFile(from, path) {
@@ -134,9 +138,19 @@ export async function writeBackup(
     await Deno.remove(writerFile);
     for (const path of await listFiles(dir)) {
       if (files.has(path)) continue;
-      add(path, await hashFile(join(dir, path), progressFrom(doneBytes)));
-      await syncFile(join(dir, path));
+      const [sum] = await Promise.all([
+        hashFile(join(dir, path), progressFrom(doneBytes)),
+        syncFile(join(dir, path)),
+      ]);
+      add(path, sum);
     }
+    // every sub-folder's entries too (a program that skipped its own fsync left them unsynced)
+    const folders = new Set<string>();
+    for (const path of files.keys()) {
+      const parts = path.split("/");
+      for (let n = 1; n < parts.length; n++) folders.add(parts.slice(0, n).join("/"));
+    }
+    for (const folder of folders) await syncDirectory(join(dir, folder));
     const entries = [...files.values()].sort((a, b) => a.path.localeCompare(b.path));
     const manifest: BackupManifest = {
       formatVersion: manifestFormatVersion,
