@@ -84,9 +84,9 @@ function opsPrograms(): string[] {
 
 /**
  * The folders (relative to the project) the `ops` set may write: the shipped
- * environments' state folders, the snapshot cache and the backup catalog. An
- * environment keeping its state or backups elsewhere gets exactly those
- * folders granted for its run.
+ * environments' state folders, the snapshot cache, the remembered grants and
+ * the backup catalog. An environment keeping its state or backups elsewhere
+ * gets exactly those folders granted for its run (remembered for `./ops`).
  */
 export const opsWritable: readonly string[] = [
   ".ops/local",
@@ -94,6 +94,7 @@ export const opsWritable: readonly string[] = [
   ".ops/production",
   ".ops/cluster",
   ".ops/snapshots",
+  ".ops/grants",
   "backups",
 ];
 

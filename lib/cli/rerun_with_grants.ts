@@ -3,8 +3,10 @@ import { projectRoot, resolveTyped, typedInFolder } from "../project_paths.ts";
 import { UsageError } from "../errors.ts";
 import { lazyImportsFlag } from "./deno_task_entries.ts";
 import { partialPath } from "../output/output_file.ts";
+import { rememberGrants } from "./remembered_grants.ts";
 import type { Environment } from "../config/mod.ts";
 export { installed } from "../runtime/installed_programs.ts";
+export { typedEnvironmentKey } from "./remembered_grants.ts";
 
 /** How many times the CLI has started itself for this command (in the environment of each run). */
 const rerunMarker = "OPS_GRANT_DEPTH";
@@ -23,6 +25,11 @@ export interface Grants {
   write: string[];
   /** Programs of the environment's runtime outside the set (`docker` for compose environments). */
   run: string[];
+  /**
+   * The environment's own folders among `write`, remembered for its file
+   * (`./ops` grants them up front next time, see `remembered_grants.ts`).
+   */
+  remember?: { key: string; write: string[] };
 }
 
 /** True when this process already has every grant of `grants`. */
@@ -113,6 +120,10 @@ export async function rerunWithGrants(grants: Grants, permissionSet: string): Pr
     const listed = Array.isArray(base) ? base.map((entry) => resolveListed(flag, entry)) : [];
     return [`--allow-${flag}=${[...new Set([...listed, ...extra])].join(",")}`];
   };
+  if (grants.remember && permissionSet === "ops") {
+    const [flag] = widen("write", set.write, grants.remember.write);
+    if (flag) await rememberGrants(grants.remember.key, flag);
+  }
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",

@@ -99,7 +99,16 @@ export async function runTask<R = unknown>(
       ]),
     };
     // the runtime finds its services' addresses with its programs (docker): grant those first
-    if (!grants.allGranted(wanted)) await options.onDenied!(wanted, task);
+    if (!grants.allGranted(wanted)) {
+      // run from the command line: ./ops grants the environment's folders up front next time
+      const remember = task.permissions === "ops" && !options.environment
+        ? {
+          key: grants.typedEnvironmentKey(selectEnvironment(options.env)),
+          write: [environment.stateDir, environment.backupDir],
+        }
+        : undefined;
+      await options.onDenied!({ ...wanted, ...(remember ? { remember } : {}) }, task);
+    }
   }
   if (
     task.needsEnvironment !== false && task.reachesServices !== false && runtime?.resolveAddresses
