@@ -154,6 +154,10 @@ export async function loadEnvironment(
       continue;
     }
     const settings = parsed.data as Record<string, unknown>;
+    const refused = definition.unsupported?.(settings, envFile.runtime) ?? {};
+    for (const [setting, message] of Object.entries(refused)) {
+      report(["services", name, setting], message);
+    }
     services.push({
       definition,
       settings,

@@ -132,6 +132,12 @@ export interface ServiceDefinition<S = Record<string, unknown>> {
    * `HAILMARY_<SERVICE>_<SETTING>` itself): the ingestor's inbox as a real path.
    */
   composeVariables?: (ctx: ServiceContext<S>) => Record<string, string>;
+  /**
+   * Settings a runtime cannot honour, by setting name, each with why and what
+   * to do instead: the loader refuses them naming the file's line, so
+   * `config:validate` says so rather than the setting being ignored.
+   */
+  unsupported?: (settings: S, runtime: "native" | "compose" | "swarm") => Record<string, string>;
 }
 
 /**

@@ -32,6 +32,7 @@ const settings = z.object({
   /**
    * Native runtime: folders the worker may read files from besides the inbox (its
    * --allow-read). Files are checked by their real path: a link out of them is refused.
+   * Refused under compose and swarm (see `unsupported`).
    */
   inputRoots: z.array(inputFolder).default([]),
   /**
@@ -55,6 +56,15 @@ export default defineService({
   probe: (ctx) => ({ kind: "http", url: `http://${ctx.host}:${ctx.settings.port}/health` }),
   // the inbox mounted read-only at its own path: the CLI enqueues files by their real path,
   // which must be the container's too
+  // a container reads only its inbox (mounted): more folders would be ignored there
+  unsupported: (settings, runtime) =>
+    runtime !== "native" && settings.inputRoots.length > 0
+      ? {
+        inputRoots: `applies to the native runtime only: under ${runtime} the ingestor's ` +
+          "container reads only its inbox; remove inputRoots and set services.ingestor.inbox " +
+          "to the folder the files are in (mounted read-only), or copy them into the inbox",
+      }
+      : {},
   composeVariables: (ctx) => ({
     HAILMARY_INGESTOR_INBOX: realFolderSync(inboxOf(ctx.settings, ctx.environmentFolders.stateDir)),
   }),

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
+import { stringify } from "yaml";
 import { createTestEnvironment, ops, type TestEnvironment } from "../helpers/test_stack.ts";
 
 let env: TestEnvironment;
@@ -89,6 +90,40 @@ describe("ingestor:ingest", () => {
       );
     } finally {
       await open.remove();
+    }
+  });
+
+  it("refuses inputRoots outside the native runtime, where the container reads only its inbox", async () => {
+    const folder = await Deno.makeTempDir({ prefix: "ops-roots-" });
+    const file = join(folder, "roots.yaml");
+    const write = (ingestor: Record<string, unknown>) =>
+      Deno.writeTextFile(
+        file,
+        stringify({
+          name: "roots",
+          runtime: "compose",
+          stateDir: join(folder, "state"),
+          backupDir: join(folder, "backups"),
+          services: { postgres: {}, redis: {}, opensearch: {}, ingestor },
+        }),
+      );
+    const validate = () => ops(file, ["config:validate", file, "--renderer", "builtin"]);
+    try {
+      await write({ inputRoots: ["/srv/docs"] });
+      const refused = await validate();
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain(
+        `${file}:10: services.ingestor.inputRoots: applies to the native runtime only: under compose ` +
+          "the ingestor's container reads only its inbox; remove inputRoots and set " +
+          "services.ingestor.inbox to the folder the files are in",
+      );
+      // what the message says to do instead is valid
+      await write({ inbox: "/srv/docs" });
+      const fixed = await validate();
+      expect(fixed.stderr).toBe("");
+      expect(fixed.code).toBe(0);
+    } finally {
+      await Deno.remove(folder, { recursive: true });
     }
   });
 
