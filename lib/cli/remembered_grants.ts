@@ -12,7 +12,8 @@
  * @module
  */
 import { join } from "../posix_path.ts";
-import { projectRoot, typedInFolder } from "../project_paths.ts";
+import { environmentsDir, projectRoot, typedInFolder } from "../project_paths.ts";
+import { isEnvironmentPath } from "../config/load_environment.ts";
 
 /** The folder of remembered grants (written by the `ops` set only). */
 export const grantsDir = join(projectRoot, ".ops", "grants");
@@ -24,11 +25,8 @@ export const grantsDir = join(projectRoot, ".ops", "grants");
  * `./ops` has no cheap way to, and a spelling that differs only misses.
  */
 export function typedEnvironmentKey(nameOrPath: string): string {
-  if (nameOrPath.startsWith("/")) return nameOrPath;
-  if (nameOrPath.includes("/") || /\.ya?ml$/.test(nameOrPath)) {
-    return `${typedInFolder()}/${nameOrPath}`;
-  }
-  return `${projectRoot}/environments/${nameOrPath}.yaml`;
+  if (!isEnvironmentPath(nameOrPath)) return `${environmentsDir}/${nameOrPath}.yaml`;
+  return nameOrPath.startsWith("/") ? nameOrPath : `${typedInFolder()}/${nameOrPath}`;
 }
 
 /** The remembered file of an environment file: its path with each `/` as `%` (what `./ops` computes). */

@@ -54,8 +54,6 @@ export default defineService({
   port: (s) => s.port,
   capabilities: ["ingest", "ingest-single", "validate", "status", "retry-dead", "reconcile"],
   probe: (ctx) => ({ kind: "http", url: `http://${ctx.host}:${ctx.settings.port}/health` }),
-  // the inbox mounted read-only at its own path: the CLI enqueues files by their real path,
-  // which must be the container's too
   // a container reads only its inbox (mounted): more folders would be ignored there
   unsupported: (settings, runtime) =>
     runtime !== "native" && settings.inputRoots.length > 0
@@ -65,6 +63,8 @@ export default defineService({
           "to the folder the files are in (mounted read-only), or copy them into the inbox",
       }
       : {},
+  // the inbox mounted read-only at its own path: the CLI enqueues files by their real path,
+  // which must be the container's too
   composeVariables: (ctx) => ({
     HAILMARY_INGESTOR_INBOX: realFolderSync(inboxOf(ctx.settings, ctx.environmentFolders.stateDir)),
   }),

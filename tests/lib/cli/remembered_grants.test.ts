@@ -1,46 +1,39 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
-import { stringify } from "yaml";
 import { opsWritable } from "../../../lib/cli/permission_sets.ts";
 import { grantsFile } from "../../../lib/cli/remembered_grants.ts";
-import { freePort, ops, root } from "../../helpers/test_stack.ts";
+import {
+  createTestEnvironment,
+  ops,
+  root,
+  type TestEnvironment,
+} from "../../helpers/test_stack.ts";
 
 // An environment whose state and backups are outside the "ops" set's folders: its first
 // run starts itself again with those two folders granted and remembers the flag; ./ops
 // puts it on the next run's command line, so that run starts once. OPS_GRANT_DEPTH=2
 // forbids starting again: a run that still needs to fails with exit 2.
 
-let dir: string;
+let env: TestEnvironment;
 let envFile: string;
 
 beforeAll(async () => {
-  dir = await Deno.makeTempDir({ prefix: "ops-grants-" });
-  envFile = join(dir, "outside.yaml");
-  await Deno.writeTextFile(
-    envFile,
-    stringify({
-      name: "outside",
-      runtime: "native",
-      protected: false,
-      stateDir: join(dir, "state"),
-      backupDir: join(dir, "backups"),
-      // nothing listens: `down` finds every service stopped and changes nothing
-      services: { redis: { port: freePort() } },
-    }),
-  );
+  // nothing listens: `down` finds every service stopped and changes nothing
+  env = await createTestEnvironment({ name: "outside", services: ["redis"] });
+  envFile = env.file;
   // an environment file written a minute ago, as most are
   const past = new Date(Date.now() - 60_000);
   await Deno.utime(envFile, past, past);
 });
 afterAll(async () => {
-  await Deno.remove(dir, { recursive: true });
+  await env.remove();
   await Deno.remove(grantsFile(envFile)).catch(() => {});
 });
 
-const shown = async (env: string, cwd = root) =>
-  (await ops(env, ["down"], { cwd, env: { OPS_SHOW_COMMAND: "1" } })).stdout.trim();
-const once = (env: string, cwd = root) =>
-  ops(env, ["down", "--json"], { cwd, env: { OPS_GRANT_DEPTH: "2" } });
+const shown = async (file: string, cwd = root) =>
+  (await ops(file, ["down"], { cwd, env: { OPS_SHOW_COMMAND: "1" } })).stdout.trim();
+const once = (file: string, cwd = root) =>
+  ops(file, ["down", "--json"], { cwd, env: { OPS_GRANT_DEPTH: "2" } });
 
 describe("remembered grants", () => {
   it("a first run starts again with the two folders; the next one starts with them, once", async () => {
@@ -49,7 +42,7 @@ describe("remembered grants", () => {
     // without the grants, a run that may not start itself again says what it lacks
     const refused = await once(envFile);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain(`this run lacks access to ${join(dir, "state")}`);
+    expect(refused.stderr).toContain(`this run lacks access to ${env.stateDir}`);
 
     const first = await ops(envFile, ["down", "--json"]);
     expect(first.stderr).toBe("");
@@ -58,7 +51,7 @@ describe("remembered grants", () => {
     const remembered = (await Deno.readTextFile(grantsFile(envFile))).trim();
     expect(remembered).toBe(
       `--allow-write=${
-        [...opsWritable.map((p) => join(root, p)), join(dir, "state"), join(dir, "backups")]
+        [...opsWritable.map((p) => join(root, p)), env.stateDir, env.backupDir]
           .join(",")
       }`,
     );
@@ -67,7 +60,7 @@ describe("remembered grants", () => {
     expect(second.stderr).toBe("");
     expect(second.code).toBe(0);
     // the same file typed relative to the folder the command is typed in
-    const relative = await once("outside.yaml", dir);
+    const relative = await once("outside.yaml", env.dir);
     expect(relative.stderr).toBe("");
     expect(relative.code).toBe(0);
   });
